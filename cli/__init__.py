@@ -1,0 +1,1 @@
+"""The omniplay command line (Typer): one module per command group."""

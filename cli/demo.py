@@ -1,0 +1,12 @@
+"""`omniplay demo`: the whole pipeline, end to end, on embedded DuckDB."""
+
+from __future__ import annotations
+
+from cli.options import ProjectDir
+
+
+def demo(project_dir: ProjectDir = None) -> None:
+    """Generate the small demo dataset, build it on DuckDB and print a summary."""
+    from omniplay.demo import run_demo
+
+    run_demo(project_dir)

@@ -1,0 +1,3 @@
+"""omniplay: warehouse-native customer orchestration (shared core)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,30 @@
+"""The build step: make the sources visible to the target, then `dbt build`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from omniplay.dbt import DbtResult, run_dbt
+from omniplay.settings import Settings
+
+
+def build_project(
+    settings: Settings,
+    *,
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    vars: dict | None = None,
+    full_refresh: bool = False,
+) -> DbtResult:
+    """Load source files where the engine cannot read them in place, then run dbt build.
+
+    DuckDB reads the Parquet files in place (dbt-duckdb `external_location`); PostgreSQL
+    and Spark get them copied into `<prefix>_<source>.<entity>` tables first.
+    """
+    if settings.target != "duckdb":
+        from omniplay.loader import load_sources
+
+        load_sources(settings)
+    run_dbt("seed", settings, vars=vars, full_refresh=full_refresh)
+    return run_dbt("build", settings, select=select, exclude=exclude, vars=vars,
+                   full_refresh=full_refresh, extra_args=["--exclude", "resource_type:seed"])

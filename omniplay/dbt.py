@@ -1,0 +1,71 @@
+"""Run dbt in-process through its Python API (dbtRunner), with omniplay's settings."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from omniplay.errors import BuildError
+from omniplay.settings import Settings
+
+
+@dataclass
+class DbtResult:
+    """What a dbt invocation did: success, and the nodes that failed, errored or warned."""
+
+    success: bool
+    failures: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def run_dbt(
+    command: str,
+    settings: Settings,
+    *,
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    vars: dict | None = None,
+    full_refresh: bool = False,
+    extra_args: Sequence[str] = (),
+    raise_on_failure: bool = True,
+) -> DbtResult:
+    """Invoke `dbt <command>` on the project with the target from `settings`.
+
+    Raises BuildError naming the failed nodes and their first error line unless
+    raise_on_failure is False.
+    """
+    from dbt.cli.main import dbtRunner  # heavy import, only when dbt is needed
+
+    settings.export()
+    args = [
+        command,
+        "--project-dir", str(settings.project_dir),
+        "--profiles-dir", str(settings.project_dir),
+        "--target", settings.target,
+    ]
+    for selector in select:
+        args += ["--select", selector]
+    for selector in exclude:
+        args += ["--exclude", selector]
+    if vars:
+        args += ["--vars", json.dumps(vars)]
+    if full_refresh:
+        args.append("--full-refresh")
+    args += list(extra_args)
+
+    outcome = dbtRunner().invoke(args)
+    result = DbtResult(success=bool(outcome.success))
+    if outcome.exception is not None:
+        result.failures.append(f"dbt {command}: {outcome.exception}".splitlines()[0])
+    for node_result in getattr(outcome.result, "results", None) or []:
+        status = str(getattr(node_result, "status", ""))
+        result.counts[status] = result.counts.get(status, 0) + 1
+        if status in {"error", "fail", "runtime error"}:
+            message = (getattr(node_result, "message", "") or "").strip().splitlines()
+            name = getattr(node_result.node, "unique_id", "?")
+            result.failures.append(f"{name}: {message[0] if message else status}")
+    if raise_on_failure and not result.success:
+        detail = "; ".join(result.failures[:5]) or "see the dbt log above"
+        raise BuildError(f"dbt {command} failed: {detail}")
+    return result
