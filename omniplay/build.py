@@ -21,10 +21,11 @@ def build_project(
     DuckDB reads the Parquet files in place (dbt-duckdb `external_location`); PostgreSQL
     and Spark get them copied into `<prefix>_<source>.<entity>` tables first.
     """
-    if settings.target != "duckdb":
-        from omniplay.loader import load_sources
+    from omniplay.loader import load_sources
 
-        load_sources(settings)
+    # On DuckDB this only checks that every source file is there (failing early with a
+    # message naming the missing source); other engines get the files copied in.
+    load_sources(settings, prefix=(vars or {}).get("omniplay__raw_schema_prefix"))
     run_dbt("seed", settings, vars=vars, full_refresh=full_refresh)
     return run_dbt("build", settings, select=select, exclude=exclude, vars=vars,
                    full_refresh=full_refresh, extra_args=["--exclude", "resource_type:seed"])
