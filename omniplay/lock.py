@@ -264,7 +264,8 @@ class TargetLock:
             os.close(fd)
 
     def __enter__(self) -> TargetLock:
-        return self.acquire()
+        # `with TargetLock(...).acquire() as lock:` works too.
+        return self if self.locked else self.acquire()
 
     def __exit__(
         self,
