@@ -85,6 +85,9 @@ def _num(x: float | None, spec: str = ".4g") -> str:
 
 
 def _ci(lo: float | None, hi: float | None, spec: str) -> str:
+    if spec == "pp":  # percentage points: one unit label for the pair
+        lo, hi = (None if v is None else v * 100 for v in (lo, hi))
+        return f"[{_num(lo, '+.2f')}, {_num(hi, '+.2f')}] pp"
     return f"[{_num(lo, spec)}, {_num(hi, spec)}]"
 
 

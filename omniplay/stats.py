@@ -86,9 +86,8 @@ class Moments:
         """Summarize raw values (two-pass, so no cancellation); var is NaN when n < 2."""
         v = _arr(values)
         n = v.shape[axis]
-        mean = v.mean(axis=axis)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            var = v.var(axis=axis, ddof=1) if n >= 2 else np.full_like(mean, np.nan)
+        mean = v.mean(axis=axis) if n else np.full_like(v.sum(axis=axis), np.nan)
+        var = v.var(axis=axis, ddof=1) if n >= 2 else np.full_like(mean, np.nan)
         return cls(n=_out(np.full_like(mean, n)), mean=_out(mean), var=_out(var))
 
     @classmethod
