@@ -15,7 +15,8 @@ import pytest
 from tests.support import postgres as pg
 from tests.support.dbt import BuildRun, DbtProject, generate_test_dataset
 
-REQUIRE_POSTGRES_ENV = "OMNIPLAY_REQUIRE_POSTGRES"
+REQUIRE_POSTGRES_ENV = "OMNIPLAY_REQUIRE_POSTGRES"  # 1: no PostgreSQL is a failure, not a skip
+DISABLE_POSTGRES_ENV = "OMNIPLAY_TEST_POSTGRES"  # off: skip the PostgreSQL tests on purpose
 
 _POSTGRES_FIXTURES = {"postgres_server", "postgres_build"}
 _DBT_FIXTURES = {"duckdb_build", "postgres_build"}
@@ -44,12 +45,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[pg.PostgresServer]:
     """A throwaway PostgreSQL server on 127.0.0.1 for the whole session."""
-    try:
-        with pg.start_postgres() as server:
-            yield server
-            return
-    except pg.PostgresUnavailable as exc:
-        pg.unavailable_reason = str(exc)
+    if os.environ.get(DISABLE_POSTGRES_ENV, "").lower() in {"0", "off", "no", "false", "skip"}:
+        pg.unavailable_reason = f"turned off with {DISABLE_POSTGRES_ENV}={os.environ[DISABLE_POSTGRES_ENV]}"
+    else:
+        try:
+            with pg.start_postgres() as server:
+                yield server
+                return
+        except pg.PostgresUnavailable as exc:
+            pg.unavailable_reason = str(exc)
     message = f"PostgreSQL unavailable: {pg.unavailable_reason}"
     if os.environ.get(REQUIRE_POSTGRES_ENV, "").lower() in {"1", "true", "yes"}:
         pytest.fail(message, pytrace=False)
