@@ -42,11 +42,12 @@ from pathlib import Path
 from types import TracebackType
 
 from omniplay import __version__
-from omniplay.errors import LockHeld
+from omniplay.errors import ConfigError, LockHeld
 from omniplay.settings import Settings
 
 __all__ = [
     "LOCK_DIR_ENV",
+    "LOCK_TIMEOUT_ENV",
     "LockHolder",
     "TargetLock",
     "TargetLockHeld",
@@ -57,6 +58,7 @@ __all__ = [
 ]
 
 LOCK_DIR_ENV = "OMNIPLAY_LOCK_DIR"
+LOCK_TIMEOUT_ENV = "OMNIPLAY_LOCK_TIMEOUT"
 
 log = logging.getLogger(__name__)
 
@@ -316,9 +318,21 @@ def _read_fd(fd: int) -> bytes:
 
 
 def target_lock(
-    settings: Settings, *, command: str, timeout: float = 0.0
+    settings: Settings, *, command: str, timeout: float | None = None
 ) -> TargetLock:
-    """The lock for ``settings.target``; use as ``with target_lock(settings, command=...)``."""
+    """The lock for ``settings.target``; use as ``with target_lock(settings, command=...)``.
+
+    ``timeout`` defaults to ``$OMNIPLAY_LOCK_TIMEOUT`` seconds (0 when unset): a nightly
+    ``omniplay run`` can wait for an in-flight ``sync --due`` instead of exiting 5.
+    """
+    if timeout is None:
+        raw = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+        try:
+            timeout = float(raw) if raw else 0.0
+        except ValueError:
+            timeout = -1.0
+        if not timeout >= 0:  # also rejects nan
+            raise ConfigError(f"{LOCK_TIMEOUT_ENV}: {raw!r} is not a number of seconds >= 0")
     return TargetLock(
         lock_path(settings), target=settings.target, command=command, timeout=timeout
     )

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from omniplay.errors import LockHeld
+from omniplay.errors import ConfigError, LockHeld
 from omniplay.lock import (
     LOCK_DIR_ENV,
     LockHolder,
@@ -271,3 +271,15 @@ def test_postgres_lock_is_keyed_by_connection_identity(clean_env, tmp_path):
     assert lock_path(settings).parent == tmp_path / "shared-locks"
     with target_lock(settings, command="omniplay run") as lock:
         assert lock.path.parent.is_dir()
+
+
+def test_lock_timeout_from_the_environment(clean_env, tmp_path):
+    settings = Settings.from_env(tmp_path / "project", "duckdb")
+    assert target_lock(settings, command="omniplay run").timeout == 0
+    clean_env.setenv("OMNIPLAY_LOCK_TIMEOUT", "900")
+    assert target_lock(settings, command="omniplay run").timeout == 900
+    assert target_lock(settings, command="omniplay run", timeout=1.5).timeout == 1.5
+    for bad in ("soon", "-1", "nan"):
+        clean_env.setenv("OMNIPLAY_LOCK_TIMEOUT", bad)
+        with pytest.raises(ConfigError, match="OMNIPLAY_LOCK_TIMEOUT: .* is not a number of seconds"):
+            target_lock(settings, command="omniplay run")
