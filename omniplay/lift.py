@@ -235,12 +235,14 @@ def analyze(spec: LiftSpec, settings: Settings | None = None) -> LiftReport:
 def _analyze(spec: LiftSpec, src: _Source) -> LiftReport:
     q = quote_identifier
     arm = src.column("--arm", spec.arm)
-    metrics = [src.column("--metric", m, numeric=True) for m in dict.fromkeys(spec.metrics)]
+    metrics = list(dict.fromkeys(src.column("--metric", m) for m in spec.metrics))
     unit = src.column("--unit", spec.unit) if spec.unit else None
-    cov = src.column("--covariate", spec.covariate, numeric=True) if spec.covariate else None
+    cov = src.column("--covariate", spec.covariate) if spec.covariate else None
     used = [arm, *([unit] if unit else []), *metrics, *([cov] if cov else [])]
     if len(set(used)) != len(used):
         raise ConfigError("--arm, --unit, --metric and --covariate must name different columns")
+    for option, col in [*(("--metric", m) for m in metrics), *([("--covariate", cov)] if cov else [])]:
+        src.column(option, col, numeric=True)
 
     values = [*metrics, *([cov] if cov else [])]  # value columns, in order: m0..mk, then x
     names = [f"m{i}" for i in range(len(metrics))] + (["x"] if cov else [])
