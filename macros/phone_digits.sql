@@ -1,0 +1,8 @@
+{#- The digits of a raw phone number, every other character removed ('' when there are none). -#}
+{% macro phone_digits(phone) -%}
+    {{ return(adapter.dispatch('phone_digits', 'omniplay')(phone)) }}
+{%- endmacro %}
+
+{% macro default__phone_digits(phone) -%}
+    regexp_replace({{ phone }}, '[^0-9]', '', 'g')
+{%- endmacro %}

@@ -1,0 +1,12 @@
+{#-
+    A naive local wall-clock `timestamp` in IANA zone `timezone` (an expression, e.g. the
+    store's timezone column) as a UTC `timestamp`. DuckDB (bundled ICU) and PostgreSQL
+    share the SQL-standard `at time zone` form.
+-#}
+{% macro to_utc_from_local(local_timestamp, timezone) -%}
+    {{ return(adapter.dispatch('to_utc_from_local', 'omniplay')(local_timestamp, timezone)) }}
+{%- endmacro %}
+
+{% macro default__to_utc_from_local(local_timestamp, timezone) -%}
+    (({{ local_timestamp }} at time zone {{ timezone }}) at time zone 'UTC')
+{%- endmacro %}

@@ -1,0 +1,34 @@
+with
+
+source as (
+
+    select * from {{ source('pos', 'transaction_lines') }}
+
+),
+
+renamed as (
+
+    select
+        {{ omniplay.normalize_identifier('transaction_id', upper=true) }} as transaction_id,
+        cast(line_number as integer) as line_number,
+        {{ omniplay.normalize_identifier('product_id', upper=true) }} as product_id,
+        cast(quantity as integer) as quantity,
+        cast(unit_price as {{ omniplay.type_double() }}) as unit_price,
+        cast(coalesce(discount_amount, 0) as {{ omniplay.type_double() }}) as discount_amount,
+        {{ omniplay.to_utc('_loaded_at') }} as loaded_at
+
+    from source
+
+),
+
+final as (
+
+    select
+        transaction_id || ':' || cast(line_number as {{ dbt.type_string() }}) as transaction_line_id,
+        *
+
+    from renamed
+
+)
+
+select * from final
