@@ -9,6 +9,7 @@ import typer
 from cli import build as build_cmd
 from cli import demo as demo_cmd
 from cli import generate as generate_cmd
+from cli import sync as sync_cmd
 from cli import lift as lift_cmd
 from omniplay.errors import OmniplayError
 
@@ -34,6 +35,7 @@ app = _OmniplayApp(
 app.command("generate")(generate_cmd.generate)
 app.command("build")(build_cmd.build)
 app.command("demo")(demo_cmd.demo)
+app.command("sync")(sync_cmd.sync)
 app.command("lift")(lift_cmd.lift)
 
 

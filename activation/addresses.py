@@ -1,0 +1,60 @@
+"""Address checks per channel, done before a message is handed to a destination."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+_STORE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class InvalidAddress(ValueError):
+    """The address cannot be delivered to on this channel."""
+
+
+@lru_cache(maxsize=4096)
+def _email_ok(address: str) -> str | None:
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return str(exc)
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _phone_ok(address: str) -> str | None:
+    import phonenumbers
+
+    if not _E164.match(address):
+        return "not an E.164 number (+ and 8-15 digits)"
+    try:
+        number = phonenumbers.parse(address, None)
+    except phonenumbers.NumberParseException as exc:
+        return str(exc)
+    if not phonenumbers.is_possible_number(number):
+        return "not a possible number for its country code"
+    return None
+
+
+def check_address(channel: str, address: str | None) -> None:
+    """Raise InvalidAddress with a reason (that never repeats the address) when unusable."""
+    if not address:
+        raise InvalidAddress("missing address")
+    if channel == "email":
+        problem = _email_ok(address)
+    elif channel == "sms":
+        problem = _phone_ok(address)
+    elif channel == "store":
+        problem = None if _STORE_ID.match(address) else "not a store id"
+    else:
+        problem = f"unknown channel {channel!r}"
+    if problem:
+        # email-validator's messages may quote the address: keep only a generic reason.
+        raise InvalidAddress(f"invalid {channel} address: {_scrub(problem, address)}")
+
+
+def _scrub(problem: str, address: str) -> str:
+    return problem.replace(address, "<address>")

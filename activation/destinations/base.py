@@ -1,0 +1,111 @@
+"""The one base every destination implements, and the message/result types it sees.
+
+A destination is configured once, may be checked (reachability, credentials), and is
+handed batches of rendered messages from worker threads; it returns one result per
+message. It signals trouble for a whole batch by raising FatalDestinationError (stop
+the play), RetriableDestinationError (back off and retry) or SkippableDestinationError
+(reject the batch's messages); per-message trouble goes in the results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+
+@dataclass(slots=True)
+class Message:
+    """One queue row, validated and rendered, ready to leave."""
+
+    message_id: str
+    play_id: str
+    play_version: str | None
+    profile_id: str
+    channel: str
+    destination: str
+    address: str
+    recipient_timezone: str | None
+    not_before: datetime | None
+    not_after: datetime | None
+    template: str
+    payload: dict[str, Any]
+    run_date: Any = None
+    decided_at: Any = None
+    content: dict[str, str] = field(default_factory=dict)
+    fallback_reason: str | None = None
+    batch_id: str | None = None
+
+
+# Result statuses a destination may return.
+SENT = "sent"
+REJECTED = "rejected"  # permanent, per message (bad address, unsubscribed)
+RETRY = "retry"  # transient, per message; the engine retries with backoff
+AMBIGUOUS = "ambiguous"  # may or may not have been delivered (connection lost mid-send)
+DEFERRED = "deferred"  # not now (capacity, window); comes back in a later sync
+
+
+@dataclass(slots=True)
+class Result:
+    """What happened to one message."""
+
+    message_id: str
+    status: str
+    provider_message_id: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    retry_after: float | None = None
+    opt_out: bool = False  # the provider says the recipient unsubscribed
+
+
+@dataclass(frozen=True)
+class DestinationContext:
+    """Where a destination may write and how it limits its own pace."""
+
+    project_dir: Path
+    limiter: Any  # flow.TokenBucket or flow.Unlimited; acquire() once per request
+
+
+class DestinationSettings(BaseModel):
+    """Base for a destination's own settings model (unknown keys are errors)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Destination:
+    """Base class: override `send`, and `check`/`close`/`admit` where they mean something."""
+
+    type_name: ClassVar[str] = ""
+    channels: ClassVar[frozenset[str]] = frozenset()
+    # Re-sending an interrupted (pending) message cannot produce a duplicate.
+    deduplicates: ClassVar[bool] = False
+    # Needs every message of the sync at once (capacity planning) rather than a stream.
+    collects: ClassVar[bool] = False
+    Settings: ClassVar[type[DestinationSettings]] = DestinationSettings
+    default_batch_size: ClassVar[int] = 100
+
+    def __init__(self, name: str, settings: DestinationSettings, context: DestinationContext):
+        self.name = name
+        self.settings = settings
+        self.context = context
+
+    def check(self) -> None:
+        """Raise FatalDestinationError if the destination is unreachable or misconfigured."""
+
+    def template_context(self, message: Message) -> dict[str, Any]:
+        """Extra template variables this destination provides (e.g. unsubscribe links)."""
+        return {}
+
+    def admit(self, messages: list[Message]) -> tuple[list[Message], list[Result]]:
+        """Choose which collected messages go now; the rest come back as DEFERRED results."""
+        return messages, []
+
+    def send(self, batch: list[Message]) -> list[Result]:
+        """Deliver a batch; return one Result per message (any order). Called from workers."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release connections and clients held by the workers."""

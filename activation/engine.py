@@ -1,0 +1,637 @@
+"""The sync engine: queue -> checks -> templates -> destinations -> ledger, exactly once in effect.
+
+One sync, in order:
+1. Reconcile messages a crashed sync left `pending`: re-send them in their original
+   batches where the destination deduplicates, otherwise mark them `ambiguous`.
+2. Stream the queue rows still open; for each decide: already ambiguous (reported, not
+   re-sent unless asked), play stopped, expired, deferred (window not open yet),
+   rejected (unknown destination, wrong channel, bad address, bad payload, template
+   failure), or ready.
+3. Ready messages are grouped per destination into batches; each batch is written
+   `pending` (committed) before a worker thread hands it over, and resolved after.
+
+Every message taken on ends in exactly one of sent, rejected, failed, ambiguous,
+deferred or expired, so the summary always adds up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
+
+from activation.addresses import InvalidAddress, check_address
+from activation.config import Config, DestinationConfig
+from activation.destinations import AMBIGUOUS, DEFERRED, REJECTED, RETRY, SENT, Destination, Message, Result
+from activation.flow import wait_backoff_or_retry_after
+from activation.ledger import Ledger, PendingRow, Resolution
+from activation.pii import mask_address, mask_payload, mask_text
+from activation.reader import QueueReader, QueueSource
+from activation.templates import RenderFailed, TemplateStore, UnknownTemplate
+from omniplay.errors import (
+    ConfigError,
+    FatalDestinationError,
+    RetriableDestinationError,
+    SkippableDestinationError,
+)
+from omniplay.warehouse import Warehouse
+
+log = logging.getLogger("omniplay.activation")
+
+OUTCOMES = ("sent", "rejected", "failed", "ambiguous", "deferred", "expired")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class SyncOptions:
+    """What to sync and how."""
+
+    plays: Sequence[str] | None = None
+    dry_run: bool = False
+    resend_ambiguous: bool = False
+    read_batch_size: int = 10_000
+    samples: int = 3
+
+
+@dataclass
+class Summary:
+    """Counts per (play, channel, destination) and outcome, plus what needs attention."""
+
+    run_id: str
+    dry_run: bool = False
+    planned: Counter = field(default_factory=Counter)
+    counts: dict[tuple[str, str, str], Counter] = field(default_factory=lambda: defaultdict(Counter))
+    reasons: Counter = field(default_factory=Counter)  # (outcome, code) -> n
+    fallbacks: int = 0
+    reconciled_resent: int = 0
+    reconciled_ambiguous: int = 0
+    stopped: dict[str, str] = field(default_factory=dict)
+    samples: list[dict] = field(default_factory=list)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    def add(self, key: tuple[str, str, str], outcome: str, code: str | None = None, n: int = 1) -> None:
+        self.counts[key][outcome] += n
+        if code and outcome != "sent":
+            self.reasons[(outcome, code)] += n
+
+    def total(self, outcome: str) -> int:
+        return sum(c[outcome] for c in self.counts.values())
+
+    @property
+    def total_planned(self) -> int:
+        return sum(self.planned.values())
+
+    def adds_up(self) -> bool:
+        """planned = sent + rejected + failed + ambiguous + deferred + expired, per row and overall."""
+        return all(
+            self.planned[key] == sum(self.counts[key][o] for o in OUTCOMES)
+            for key in set(self.planned) | set(self.counts)
+        )
+
+    def per_play(self) -> dict[str, Counter]:
+        out: dict[str, Counter] = defaultdict(Counter)
+        for (play, _, _), counter in self.counts.items():
+            out[play].update(counter)
+        for (play, _, _), n in self.planned.items():
+            out[play]["planned"] += n
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        rows = []
+        for key in sorted(set(self.planned) | set(self.counts)):
+            play, channel, destination = key
+            row = {"play_id": play, "channel": channel, "destination": destination, "planned": self.planned[key]}
+            row.update({o: self.counts[key][o] for o in OUTCOMES})
+            rows.append(row)
+        totals = {"planned": self.total_planned, **{o: self.total(o) for o in OUTCOMES}}
+        return {
+            "run_id": self.run_id,
+            "dry_run": self.dry_run,
+            "rows": rows,
+            "totals": totals,
+            "reasons": {f"{o}:{c}": n for (o, c), n in sorted(self.reasons.items())},
+            "fallbacks": self.fallbacks,
+            "reconciled_resent": self.reconciled_resent,
+            "reconciled_ambiguous": self.reconciled_ambiguous,
+            "stopped": dict(self.stopped),
+            "samples": self.samples,
+        }
+
+
+@dataclass
+class _DestinationState:
+    destination: Destination
+    config: DestinationConfig
+    executor: ThreadPoolExecutor
+    batch_size: int
+    buffer: list[Message] = field(default_factory=list)
+    collected: list[Message] = field(default_factory=list)
+    inflight: set[Future] = field(default_factory=set)
+
+    @property
+    def max_inflight(self) -> int:
+        # Two batches per worker keep workers busy while the next batch is marked pending.
+        return self.config.max_concurrency * 2
+
+
+@dataclass
+class _Delivery:
+    results: list[tuple[Result, int]]  # (result, attempts)
+    fatal: str | None = None
+
+
+class SyncEngine:
+    """Runs one sync of the activation queue against the configured destinations."""
+
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        config: Config,
+        options: SyncOptions | None = None,
+        *,
+        source: QueueSource = QueueSource(),
+        clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], None] = time.sleep,
+        progress: Callable[[int, int | None], None] | None = None,
+    ):
+        self.wh = warehouse
+        self.config = config
+        self.options = options or SyncOptions()
+        self.source = source
+        self.clock = clock
+        self.sleep = sleep
+        self.progress = progress
+        self.ledger = Ledger(warehouse, source.state_schema)
+        self.summary = Summary(run_id=uuid.uuid4().hex, dry_run=self.options.dry_run)
+        self.templates = TemplateStore(config.templates_dir)
+        self._states: dict[str, _DestinationState] = {}
+        self._unknown: set[str] = set()
+        self._immediate: list[tuple[Resolution, PendingRow]] = []
+        self._opt_outs: list[dict] = []
+        self._plays_started: set[str] = set()
+        self._handled: set[str] = set()
+        self._lock = threading.Lock()
+
+    # -- public -------------------------------------------------------------------------
+
+    def run(self) -> Summary:
+        """Sync; returns the summary. ConfigError before anything is sent if config is broken."""
+        opts = self.options
+        self.summary.started_at = self.clock()
+        dry = opts.dry_run
+        if dry:
+            ledger_exists = self.ledger.exists()
+        else:
+            self.ledger.ensure()
+            ledger_exists = True
+            self.ledger.close_interrupted_runs(self._db_now())
+        reader = QueueReader(self.wh, self.source, opts.plays, ledger_exists=ledger_exists)
+        if not reader.queue_exists():
+            raise ConfigError(
+                f"activation queue {self.source.queue} not found: run `omniplay build` first "
+                f"(or point OMNIPLAY_DUCKDB_PATH / --target at the warehouse that has it)"
+            )
+        pending = self.ledger.pending() if ledger_exists else []
+        needed = {d for d, _, _ in reader.destinations()} | {d for _, d, _ in pending if d}
+        self._open_destinations(needed)
+        total = reader.count() + len(pending)
+        if self.progress:
+            self.progress(0, total)
+        try:
+            if not dry:
+                for play in opts.plays or ():
+                    self._start_play(play)
+                self._reconcile(reader, pending)
+            else:
+                self.summary.reconciled_ambiguous = len(pending)
+            for rows in reader.batches(opts.read_batch_size):
+                for row in rows:
+                    if row["message_id"] in self._handled:
+                        continue
+                    self._take(row)
+                self._drain(block=False)
+                self._flush_immediate()
+            self._finish_collected()
+            for name, state in self._states.items():
+                if state.buffer:
+                    self._dispatch(state, state.buffer)
+                    state.buffer = []
+            self._drain(block=True, until_empty=True)
+            self._flush_immediate()
+        finally:
+            for state in self._states.values():
+                state.executor.shutdown(wait=True)
+                try:
+                    state.destination.close()
+                except Exception:  # noqa: BLE001 - closing must not hide the real outcome
+                    log.warning("closing destination %s failed", state.destination.name, exc_info=True)
+        self.summary.finished_at = self.clock()
+        if not dry:
+            self._finish_runs()
+        if not self.summary.adds_up():  # a bug, never a data problem: say so loudly
+            log.error("summary does not add up: %s", self.summary.as_dict()["totals"])
+        return self.summary
+
+    # -- setup --------------------------------------------------------------------------
+
+    def _open_destinations(self, names: set[str]) -> None:
+        for name in sorted(names):
+            if name not in self.config.raw.destinations:
+                self._unknown.add(name)
+                continue
+            destination, cfg = self.config.build(name)
+            batch = cfg.batch_size or destination.default_batch_size
+            executor = ThreadPoolExecutor(max_workers=cfg.max_concurrency, thread_name_prefix=f"omniplay-{name}")
+            self._states[name] = _DestinationState(destination, cfg, executor, batch)
+
+    def _db_now(self) -> datetime:
+        return self.clock().astimezone(timezone.utc).replace(tzinfo=None)
+
+    def _start_play(self, play_id: str) -> None:
+        if play_id not in self._plays_started and not self.options.dry_run:
+            self._plays_started.add(play_id)
+            self.ledger.start_play(self.summary.run_id, play_id, self._db_now())
+
+    # -- reconciliation -----------------------------------------------------------------
+
+    def _reconcile(self, reader: QueueReader, pending: list[tuple[str, str | None, str | None]]) -> None:
+        if not pending:
+            return
+        now = self._db_now()
+        resend = [(m, d, b) for m, d, b in pending if d in self._states and self._states[d].destination.deduplicates]
+        unsafe = [m for m, d, b in pending if not (d in self._states and self._states[d].destination.deduplicates)]
+        self.summary.reconciled_ambiguous += self.ledger.mark_ambiguous(
+            unsafe, "interrupted while in flight; the destination cannot deduplicate", now
+        )
+        rows = {r["message_id"]: r for r in reader.rows_for([m for m, _, _ in resend])}
+        orphans = [m for m, _, _ in resend if m not in rows]
+        self.summary.reconciled_ambiguous += self.ledger.mark_ambiguous(
+            orphans, "interrupted while in flight and no longer in the queue", now
+        )
+        if self.progress and (unsafe or orphans):
+            self.progress(len(unsafe) + len(orphans), None)
+        groups: dict[tuple[str, str | None], list[Message]] = defaultdict(list)
+        for message_id, dest, batch_id in resend:
+            row = rows.get(message_id)
+            if row is None:
+                continue
+            row["ledger_status"] = "pending"
+            self._handled.add(message_id)
+            message = self._classify(row)
+            if message is not None:
+                groups[(dest, batch_id)].append(message)
+        for (dest, batch_id), messages in groups.items():
+            self.summary.reconciled_resent += len(messages)
+            self._dispatch(self._states[dest], messages, batch_id=batch_id)
+        self._flush_immediate()
+
+    # -- per row ------------------------------------------------------------------------
+
+    def _take(self, row: dict) -> None:
+        message = self._classify(row)
+        if message is None:
+            return
+        state = self._states[message.destination]
+        if state.destination.collects:
+            state.collected.append(message)
+            return
+        state.buffer.append(message)
+        if len(state.buffer) >= state.batch_size:
+            self._dispatch(state, state.buffer)
+            state.buffer = []
+
+    def _classify(self, row: dict) -> Message | None:
+        """Count the row as planned and either settle it now or return a ready Message."""
+        key = (row["play_id"], row["channel"], row["destination"])
+        self.summary.planned[key] += 1
+        self._start_play(row["play_id"])
+        now = self.clock()
+        not_before = _utc(row.get("not_before"))
+        not_after = _utc(row.get("not_after"))
+        if row.get("ledger_status") == "ambiguous" and not self.options.resend_ambiguous:
+            self._count(key, "ambiguous", "unresolved_ambiguous")
+            return None
+        if row["play_id"] in self.summary.stopped:
+            return self._settle(row, "failed", "play_stopped", self.summary.stopped[row["play_id"]])
+        if not_after is not None and now > not_after:
+            return self._settle(row, "expired", "window_closed", "not_after passed before sending")
+        if not_before is not None and now < not_before:
+            self._count(key, "deferred", "window_not_open")
+            return None
+        state = self._states.get(row["destination"])
+        if state is None:
+            return self._settle(row, "rejected", "unknown_destination",
+                                f"destination {row['destination']!r} is not configured")
+        if row["channel"] not in state.destination.channels:
+            return self._settle(row, "rejected", "channel_not_supported",
+                                f"{state.destination.type_name} does not deliver {row['channel']!r}")
+        try:
+            check_address(row["channel"], row.get("address"))
+        except InvalidAddress as exc:
+            return self._settle(row, "rejected", "invalid_address", str(exc))
+        try:
+            payload = json.loads(row["payload"]) if row.get("payload") else {}
+            if not isinstance(payload, dict):
+                raise ValueError("payload must be a JSON object")
+        except ValueError as exc:
+            return self._settle(row, "rejected", "invalid_payload", str(exc)[:200])
+        message = Message(
+            message_id=row["message_id"], play_id=row["play_id"], play_version=row.get("play_version"),
+            profile_id=row["profile_id"], channel=row["channel"], destination=row["destination"],
+            address=row["address"], recipient_timezone=row.get("recipient_timezone"),
+            not_before=not_before, not_after=not_after, template=row.get("template") or "",
+            payload=payload, run_date=row.get("run_date"), decided_at=row.get("decided_at"),
+        )
+        context = self._context(state.destination, message, payload)
+        try:
+            rendered = self.templates.render(message.template, message.channel, context)
+        except UnknownTemplate:
+            return self._settle(row, "rejected", "unknown_template", f"no template named {message.template!r}")
+        except RenderFailed as exc:
+            return self._settle(row, "rejected", "template_error", str(exc))
+        message.content = rendered.parts
+        message.fallback_reason = rendered.fallback_reason
+        if rendered.fallback_reason:
+            self.summary.fallbacks += 1
+            self.summary.reasons[("fallback", "template_fallback")] += 1
+        if self.options.dry_run and len(self.summary.samples) < self.options.samples:
+            self._sample(state.destination, message, payload)
+        return message
+
+    def _context(self, destination: Destination, message: Message, payload: dict) -> dict:
+        context = dict(payload)
+        context.update(
+            message_id=message.message_id, play_id=message.play_id, profile_id=message.profile_id,
+            channel=message.channel,
+        )
+        context.update(destination.template_context(message))
+        return context
+
+    def _sample(self, destination: Destination, message: Message, payload: dict) -> None:
+        masked = mask_payload(payload)
+        try:
+            rendered = self.templates.render(message.template, message.channel,
+                                             self._context(destination, message, masked))
+            content = {k: mask_text(v) for k, v in rendered.parts.items()}
+        except (UnknownTemplate, RenderFailed) as exc:
+            content = {"error": str(exc)}
+        self.summary.samples.append({
+            "message_id": message.message_id, "play_id": message.play_id, "channel": message.channel,
+            "destination": message.destination, "to": mask_address(message.address, message.channel),
+            "template": message.template, "content": content,
+        })
+
+    def _settle(self, row: dict, outcome: str, code: str, error: str) -> None:
+        """A final outcome decided without contacting the destination."""
+        key = (row["play_id"], row["channel"], row["destination"])
+        self._count(key, outcome, code)
+        if not self.options.dry_run:
+            self._immediate.append((
+                Resolution(row["message_id"], outcome, 0, None, code, error),
+                PendingRow(row["message_id"], row["play_id"], row["profile_id"], row["channel"],
+                           row["destination"], None),
+            ))
+            if len(self._immediate) >= 5000:
+                self._flush_immediate()
+        return None
+
+    def _count(self, key, outcome: str, code: str | None, n: int = 1) -> None:
+        self.summary.add(key, outcome, code, n)
+        if self.progress:
+            self.progress(n, None)
+
+    def _flush_immediate(self) -> None:
+        if not self._immediate or self.options.dry_run:
+            self._immediate = []
+            return
+        resolutions = [r for r, _ in self._immediate]
+        identities = {p.message_id: p for _, p in self._immediate}
+        self.ledger.resolve(resolutions, self.summary.run_id, self._db_now(), identities)
+        self._immediate = []
+
+    # -- batches ------------------------------------------------------------------------
+
+    def _finish_collected(self) -> None:
+        for state in self._states.values():
+            if not state.collected:
+                continue
+            collected, state.collected = state.collected, []
+            if self.options.dry_run:
+                admitted, deferred = collected, []
+            else:
+                admitted, deferred = state.destination.admit(collected)
+            keys = {m.message_id: (m.play_id, m.channel, m.destination) for m in collected}
+            for result in deferred:
+                self._count(keys[result.message_id], "deferred", result.error_code or "capacity")
+            for start in range(0, len(admitted), state.batch_size):
+                self._dispatch(state, admitted[start : start + state.batch_size])
+
+    def _dispatch(self, state: _DestinationState, messages: list[Message], batch_id: str | None = None) -> None:
+        now = self.clock()
+        ready: list[Message] = []
+        for m in messages:
+            if m.play_id in self.summary.stopped:
+                self._settle_message(m, "failed", "play_stopped", self.summary.stopped[m.play_id])
+            elif m.not_after is not None and now > m.not_after:
+                self._settle_message(m, "expired", "window_closed", "not_after passed before sending")
+            else:
+                ready.append(m)
+        if not ready:
+            return
+        if self.options.dry_run:
+            for m in ready:
+                self._count((m.play_id, m.channel, m.destination), "sent", None)
+            return
+        bid = batch_id or _batch_id(state.destination.name, ready)
+        rows = []
+        for m in ready:
+            m.batch_id = bid
+            rows.append(PendingRow(m.message_id, m.play_id, m.profile_id, m.channel, m.destination, bid))
+        self._flush_immediate()
+        self.ledger.mark_pending(rows, self.summary.run_id, self._db_now())
+        future = state.executor.submit(self._deliver, state, ready)
+        future.omniplay_batch = ready  # type: ignore[attr-defined]
+        state.inflight.add(future)
+        while len(state.inflight) >= state.max_inflight:
+            self._drain(block=True)
+
+    def _settle_message(self, m: Message, outcome: str, code: str, error: str) -> None:
+        self._settle({"message_id": m.message_id, "play_id": m.play_id, "channel": m.channel,
+                      "destination": m.destination, "profile_id": m.profile_id}, outcome, code, error)
+
+    def _drain(self, block: bool, until_empty: bool = False) -> None:
+        """Resolve finished batches; with block, wait for at least one (or all)."""
+        while True:
+            inflight = [f for s in self._states.values() for f in s.inflight]
+            if not inflight:
+                return
+            done = [f for f in inflight if f.done()]
+            if not done and block:
+                done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            for future in done:
+                self._resolve(future)
+            if not (until_empty and any(s.inflight for s in self._states.values())):
+                return
+
+    def _resolve(self, future: Future) -> None:
+        batch: list[Message] = future.omniplay_batch  # type: ignore[attr-defined]
+        for state in self._states.values():
+            state.inflight.discard(future)
+        delivery: _Delivery = future.result()  # _deliver never raises
+        by_id = {m.message_id: m for m in batch}
+        resolutions, identities = [], {}
+        for result, attempts in delivery.results:
+            m = by_id[result.message_id]
+            status = {SENT: "sent", REJECTED: "rejected", AMBIGUOUS: "ambiguous"}.get(result.status, "failed")
+            resolutions.append(Resolution(m.message_id, status, attempts, result.provider_message_id,
+                                          result.error_code, result.error_message))
+            identities[m.message_id] = PendingRow(m.message_id, m.play_id, m.profile_id, m.channel,
+                                                  m.destination, m.batch_id)
+            self._count((m.play_id, m.channel, m.destination), status, result.error_code)
+            if result.opt_out:
+                self._opt_outs.append({
+                    "message_id": m.message_id, "identifier_type": "phone" if m.channel == "sms" else m.channel,
+                    "identifier_value": m.address, "channel": m.channel,
+                    "source": f"{state_type(self._states, m.destination)}_provider",
+                    "profile_id": m.profile_id,
+                })
+        now = self._db_now()
+        self.ledger.resolve(resolutions, self.summary.run_id, now, identities)
+        if self._opt_outs:
+            self.ledger.record_opt_outs(self._opt_outs, now)
+            self._opt_outs = []
+        if delivery.fatal:
+            for m in batch:
+                if m.play_id not in self.summary.stopped:
+                    self.summary.stopped[m.play_id] = delivery.fatal
+                    log.error("play %s stopped: %s", m.play_id, delivery.fatal)
+
+    # -- worker side --------------------------------------------------------------------
+
+    def _deliver(self, state: _DestinationState, batch: list[Message]) -> _Delivery:
+        """Send a batch with bounded retries; never raises (outcomes go in the results)."""
+        destination, cfg = state.destination, state.config
+        outstanding = list(batch)
+        attempts: Counter = Counter()
+        final: dict[str, Result] = {}
+        last_retry: dict[str, Result] = {}
+        fatal: str | None = None
+        retrying = Retrying(
+            stop=stop_after_attempt(cfg.max_attempts),
+            wait=wait_backoff_or_retry_after(cfg.backoff_initial, cfg.backoff_max),
+            retry=retry_if_exception_type(RetriableDestinationError),
+            reraise=True,
+            sleep=self.sleep,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    for m in outstanding:
+                        attempts[m.message_id] += 1
+                    try:
+                        results = destination.send(outstanding)
+                    except (FatalDestinationError, RetriableDestinationError, SkippableDestinationError):
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - unknown: delivery state unknown too
+                        log.warning("destination %s raised %s", destination.name, type(exc).__name__)
+                        status = RETRY if destination.deduplicates else AMBIGUOUS
+                        results = [Result(m.message_id, status, error_code="unexpected_error",
+                                          error_message=f"{type(exc).__name__}: {mask_text(str(exc))}"[:500])
+                                   for m in outstanding]
+                    returned = {r.message_id: r for r in results}
+                    retry: list[Message] = []
+                    for m in outstanding:
+                        r = returned.get(m.message_id)
+                        if r is None:
+                            r = Result(m.message_id, RETRY if destination.deduplicates else AMBIGUOUS,
+                                       error_code="no_result", error_message="destination returned no result")
+                        if r.status == RETRY:
+                            retry.append(m)
+                            last_retry[m.message_id] = r
+                        else:
+                            final[m.message_id] = r
+                    outstanding = retry
+                    if outstanding:
+                        worst = max((last_retry[m.message_id].retry_after or 0) for m in outstanding)
+                        sample = last_retry[outstanding[0].message_id]
+                        raise RetriableDestinationError(
+                            f"{sample.error_code or 'retry'}: {sample.error_message or ''}".strip(),
+                            retry_after=worst or None,
+                        )
+        except RetriableDestinationError as exc:
+            for m in outstanding:
+                prior = last_retry.get(m.message_id)
+                final[m.message_id] = Result(
+                    m.message_id, "failed",
+                    error_code=(prior.error_code if prior else None) or "retries_exhausted",
+                    error_message=f"gave up after {attempts[m.message_id]} attempts: {exc}"[:1000],
+                )
+        except SkippableDestinationError as exc:
+            for m in outstanding:
+                final[m.message_id] = Result(m.message_id, REJECTED, error_code=exc.code or "skipped",
+                                             error_message=str(exc))
+        except FatalDestinationError as exc:
+            fatal = f"{destination.name}: {exc}"
+            for m in outstanding:
+                final[m.message_id] = Result(m.message_id, "failed", error_code="fatal", error_message=fatal)
+        return _Delivery([(final[m.message_id], attempts[m.message_id]) for m in batch], fatal)
+
+    # -- end ----------------------------------------------------------------------------
+
+    def _finish_runs(self) -> None:
+        per_play = self.summary.per_play()
+        now = self._db_now()
+        for play in sorted(self._plays_started):
+            counts = per_play.get(play, Counter())
+            if play in self.summary.stopped:
+                outcome = "stopped"
+            elif counts["failed"]:
+                outcome = "partial"
+            else:
+                outcome = "success"
+            self.ledger.finish_play(self.summary.run_id, play, counts, outcome, now,
+                                    self.summary.stopped.get(play))
+
+
+def state_type(states: dict[str, _DestinationState], name: str) -> str:
+    state = states.get(name)
+    return state.destination.type_name if state else name
+
+
+def _batch_id(destination: str, messages: list[Message]) -> str:
+    digest = hashlib.sha256(destination.encode())
+    for m in sorted(messages, key=lambda m: m.message_id):
+        digest.update(b"\0" + m.message_id.encode())
+    return digest.hexdigest()[:32]
+
+
+def _utc(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def sync(warehouse: Warehouse, config: Config, options: SyncOptions | None = None, **kwargs) -> Summary:
+    """Run one sync (see SyncEngine)."""
+    return SyncEngine(warehouse, config, options, **kwargs).run()

@@ -1,0 +1,311 @@
+"""The send ledger (`sends`), run log (`runs`) and provider opt-outs, in the state schema.
+
+dbt reads these tables as sources (frequency caps, outcomes, consent). Their DDL lives
+only here: `ddl()` returns portable statements that the dbt project can also run to
+create the same empty tables before the first sync.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import pyarrow as pa
+
+from omniplay.warehouse import Warehouse, quote_ident
+
+DEFAULT_STATE_SCHEMA = "omniplay_state"
+
+# Final statuses: a message with one of these is never sent again.
+FINAL_STATUSES = ("sent", "rejected", "expired")
+LEDGER_STATUSES = ("pending", "sent", "failed", "rejected", "ambiguous", "expired")
+
+# (column, type). Timestamps are UTC, stored without a zone so every engine reads them alike.
+SENDS_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("message_id", "varchar(128) not null primary key"),
+    ("status", "varchar(16) not null"),
+    ("attempts", "integer not null"),
+    ("provider_message_id", "varchar(256)"),
+    ("error_code", "varchar(64)"),
+    ("error_message", "varchar(1024)"),
+    ("first_attempt_at", "timestamp"),
+    ("finished_at", "timestamp"),
+    ("run_id", "varchar(64) not null"),
+    ("play_id", "varchar(128)"),
+    ("profile_id", "varchar(128)"),
+    ("channel", "varchar(16)"),
+    ("destination", "varchar(128)"),
+    ("batch_id", "varchar(64)"),
+    ("updated_at", "timestamp not null"),
+)
+RUNS_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("run_id", "varchar(64) not null"),
+    ("play_id", "varchar(128) not null"),
+    ("started_at", "timestamp not null"),
+    ("finished_at", "timestamp"),
+    ("outcome", "varchar(16) not null"),
+    ("planned", "integer not null"),
+    ("sent", "integer not null"),
+    ("rejected", "integer not null"),
+    ("failed", "integer not null"),
+    ("ambiguous", "integer not null"),
+    ("deferred", "integer not null"),
+    ("expired", "integer not null"),
+    ("error_message", "varchar(1024)"),
+)
+# Shaped like the consent source (consent_log) so the consent model can union it in.
+OPT_OUTS_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("opt_out_id", "varchar(128) not null primary key"),
+    ("identifier_type", "varchar(16) not null"),
+    ("identifier_value", "varchar(256) not null"),
+    ("channel", "varchar(16) not null"),
+    ("action", "varchar(32) not null"),
+    ("source", "varchar(32) not null"),
+    ("profile_id", "varchar(128)"),
+    ("message_id", "varchar(128)"),
+    ("occurred_at", "timestamp not null"),
+)
+TABLES = {"sends": SENDS_COLUMNS, "runs": RUNS_COLUMNS, "opt_outs": OPT_OUTS_COLUMNS}
+RUN_COUNT_COLUMNS = ("planned", "sent", "rejected", "failed", "ambiguous", "deferred", "expired")
+
+
+def ddl(schema: str = DEFAULT_STATE_SCHEMA) -> list[str]:
+    """Portable `create ... if not exists` statements for the state schema and its tables."""
+    statements = [f"create schema if not exists {quote_ident(schema)}"]
+    for table, columns in TABLES.items():
+        body = ",\n    ".join(f"{name} {type_}" for name, type_ in columns)
+        statements.append(f"create table if not exists {quote_ident(schema)}.{table} (\n    {body}\n)")
+    return statements
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What happened to one message in this run, as written to the ledger."""
+
+    message_id: str
+    status: str
+    attempts: int = 0
+    provider_message_id: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class PendingRow:
+    """The identity of a message about to leave, written before it is handed over."""
+
+    message_id: str
+    play_id: str
+    profile_id: str
+    channel: str
+    destination: str
+    batch_id: str | None
+
+
+class Ledger:
+    """Reads and writes the state tables through one warehouse connection."""
+
+    def __init__(self, warehouse: Warehouse, schema: str = DEFAULT_STATE_SCHEMA):
+        self.wh = warehouse
+        self.schema = schema
+        self.sends = f"{quote_ident(schema)}.sends"
+        self.runs = f"{quote_ident(schema)}.runs"
+        self.opt_outs = f"{quote_ident(schema)}.opt_outs"
+
+    def ensure(self) -> None:
+        """Create the state schema and tables if they are missing."""
+        for statement in ddl(self.schema):
+            self.wh.execute(statement)
+
+    def exists(self) -> bool:
+        return self.wh.relation_exists(self.schema, "sends")
+
+    # -- sends ------------------------------------------------------------------------
+
+    def mark_pending(self, rows: Sequence[PendingRow], run_id: str, now: datetime) -> None:
+        """Record that these messages are about to leave (committed before they do)."""
+        if not rows:
+            return
+        table = pa.table(
+            {
+                "message_id": [r.message_id for r in rows],
+                "status": pa.array(["pending"] * len(rows), pa.string()),
+                "attempts": pa.array([0] * len(rows), pa.int32()),
+                "first_attempt_at": pa.array([now] * len(rows), pa.timestamp("us")),
+                "run_id": pa.array([run_id] * len(rows), pa.string()),
+                "play_id": [r.play_id for r in rows],
+                "profile_id": [r.profile_id for r in rows],
+                "channel": [r.channel for r in rows],
+                "destination": [r.destination for r in rows],
+                "batch_id": pa.array([r.batch_id for r in rows], pa.string()),
+                "updated_at": pa.array([now] * len(rows), pa.timestamp("us")),
+            }
+        )
+        self.wh.upsert(
+            self.sends,
+            table.column_names,
+            table,
+            "message_id",
+            "status = excluded.status, run_id = excluded.run_id, batch_id = excluded.batch_id, "
+            "destination = excluded.destination, updated_at = excluded.updated_at, "
+            "first_attempt_at = coalesce(sends.first_attempt_at, excluded.first_attempt_at)",
+        )
+
+    def resolve(
+        self,
+        resolutions: Sequence[Resolution],
+        run_id: str,
+        now: datetime,
+        identities: dict[str, PendingRow] | None = None,
+    ) -> None:
+        """Write final (or failed/ambiguous) outcomes; `identities` fills new rows' columns."""
+        if not resolutions:
+            return
+        ids = identities or {}
+
+        def ident(r: Resolution, attr: str):
+            row = ids.get(r.message_id)
+            return getattr(row, attr) if row is not None else None
+
+        n = len(resolutions)
+        table = pa.table(
+            {
+                "message_id": [r.message_id for r in resolutions],
+                "status": [r.status for r in resolutions],
+                "attempts": pa.array([r.attempts for r in resolutions], pa.int32()),
+                "provider_message_id": pa.array([r.provider_message_id for r in resolutions], pa.string()),
+                "error_code": pa.array([_clip(r.error_code, 64) for r in resolutions], pa.string()),
+                "error_message": pa.array([_clip(r.error_message, 1024) for r in resolutions], pa.string()),
+                "first_attempt_at": pa.array(
+                    [now if r.attempts else None for r in resolutions], pa.timestamp("us")
+                ),
+                "finished_at": pa.array([now] * n, pa.timestamp("us")),
+                "run_id": pa.array([run_id] * n, pa.string()),
+                "play_id": pa.array([ident(r, "play_id") for r in resolutions], pa.string()),
+                "profile_id": pa.array([ident(r, "profile_id") for r in resolutions], pa.string()),
+                "channel": pa.array([ident(r, "channel") for r in resolutions], pa.string()),
+                "destination": pa.array([ident(r, "destination") for r in resolutions], pa.string()),
+                "updated_at": pa.array([now] * n, pa.timestamp("us")),
+            }
+        )
+        self.wh.upsert(
+            self.sends,
+            table.column_names,
+            table,
+            "message_id",
+            "status = excluded.status, attempts = sends.attempts + excluded.attempts, "
+            "provider_message_id = coalesce(excluded.provider_message_id, sends.provider_message_id), "
+            "error_code = excluded.error_code, error_message = excluded.error_message, "
+            "first_attempt_at = coalesce(sends.first_attempt_at, excluded.first_attempt_at), "
+            "finished_at = excluded.finished_at, run_id = excluded.run_id, "
+            "updated_at = excluded.updated_at",
+        )
+
+    def pending(self) -> list[tuple[str, str | None, str | None]]:
+        """(message_id, destination, batch_id) of messages a previous run left in flight."""
+        return [
+            (r[0], r[1], r[2])
+            for r in self.wh.fetchall(
+                f"select message_id, destination, batch_id from {self.sends} where status = 'pending'"
+            )
+        ]
+
+    def mark_ambiguous(self, message_ids: Iterable[str], reason: str, now: datetime) -> int:
+        """Pending rows that cannot be safely re-sent become `ambiguous`."""
+        ids = list(message_ids)
+        if not ids:
+            return 0
+        table = pa.table({"message_id": ids})
+        view_sql = (
+            f"update {self.sends} set status = 'ambiguous', error_code = 'interrupted', "
+            f"error_message = ?, finished_at = ?, updated_at = ? "
+            f"where status = 'pending' and message_id in ({{ids}})"
+        )
+        for start in range(0, len(ids), 1000):
+            chunk = table.column("message_id").to_pylist()[start : start + 1000]
+            self.wh.execute(
+                view_sql.format(ids=", ".join("?" * len(chunk))), (reason, now, now, *chunk)
+            )
+        return len(ids)
+
+    def status_counts(self) -> dict[str, int]:
+        if not self.exists():
+            return {}
+        return {s: n for s, n in self.wh.fetchall(f"select status, count(*) from {self.sends} group by status")}
+
+    def statuses(self, message_ids: Sequence[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for start in range(0, len(message_ids), 1000):
+            chunk = list(message_ids[start : start + 1000])
+            rows = self.wh.fetchall(
+                f"select message_id, status from {self.sends} where message_id in ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            out.update(dict(rows))
+        return out
+
+    # -- runs ---------------------------------------------------------------------------
+
+    def start_play(self, run_id: str, play_id: str, started_at: datetime) -> None:
+        self.wh.execute(
+            f"insert into {self.runs} (run_id, play_id, started_at, outcome, "
+            f"{', '.join(RUN_COUNT_COLUMNS)}) values (?, ?, ?, 'running', 0, 0, 0, 0, 0, 0, 0)",
+            (run_id, play_id, started_at),
+        )
+
+    def finish_play(
+        self, run_id: str, play_id: str, counts: dict[str, int], outcome: str, finished_at: datetime,
+        error_message: str | None = None,
+    ) -> None:
+        sets = ", ".join(f"{c} = ?" for c in RUN_COUNT_COLUMNS)
+        self.wh.execute(
+            f"update {self.runs} set {sets}, outcome = ?, finished_at = ?, error_message = ? "
+            f"where run_id = ? and play_id = ?",
+            (*(int(counts.get(c, 0)) for c in RUN_COUNT_COLUMNS), outcome, finished_at,
+             _clip(error_message, 1024), run_id, play_id),
+        )
+
+    def close_interrupted_runs(self, now: datetime) -> int:
+        """Runs a crash left `running` are closed as `interrupted`."""
+        rows = self.wh.fetchall(f"select count(*) from {self.runs} where outcome = 'running'")
+        if rows[0][0]:
+            self.wh.execute(
+                f"update {self.runs} set outcome = 'interrupted', finished_at = ? where outcome = 'running'",
+                (now,),
+            )
+        return int(rows[0][0])
+
+    def recent_runs(self, limit: int = 20) -> list[tuple]:
+        return self.wh.fetchall(
+            f"select run_id, play_id, started_at, finished_at, outcome, {', '.join(RUN_COUNT_COLUMNS)} "
+            f"from {self.runs} order by started_at desc, play_id limit {int(limit)}"
+        )
+
+    # -- opt-outs -----------------------------------------------------------------------
+
+    def record_opt_outs(self, rows: Sequence[dict], now: datetime) -> None:
+        """Provider-reported opt-outs (e.g. Twilio 21610), for the consent model to read."""
+        if not rows:
+            return
+        table = pa.table(
+            {
+                "opt_out_id": [r["message_id"] for r in rows],
+                "identifier_type": [r["identifier_type"] for r in rows],
+                "identifier_value": [r["identifier_value"] for r in rows],
+                "channel": [r["channel"] for r in rows],
+                "action": pa.array(["opt_out"] * len(rows), pa.string()),
+                "source": [r["source"] for r in rows],
+                "profile_id": pa.array([r.get("profile_id") for r in rows], pa.string()),
+                "message_id": [r["message_id"] for r in rows],
+                "occurred_at": pa.array([now] * len(rows), pa.timestamp("us")),
+            }
+        )
+        self.wh.upsert(self.opt_outs, table.column_names, table, "opt_out_id", "occurred_at = opt_outs.occurred_at")
+
+
+def _clip(value: str | None, size: int) -> str | None:
+    if value is None:
+        return None
+    value = str(value)
+    return value if len(value) <= size else value[: size - 1] + "…"

@@ -1,0 +1,116 @@
+"""Streams the activation queue in batches, skipping what the ledger already settled.
+
+Rows come out of the warehouse as Arrow record batches (DuckDB) or through a
+server-side cursor (PostgreSQL), so memory stays flat however long the queue is.
+Messages already `sent`, `rejected` or `expired` are filtered in SQL: a re-run over a
+finished sync reads nothing. Duplicate message_ids keep their latest decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from activation.ledger import DEFAULT_STATE_SCHEMA, FINAL_STATUSES
+from omniplay.warehouse import Warehouse, quote_ident
+
+QUEUE_SCHEMA = "activation"
+QUEUE_TABLE = "activation_queue"
+QUEUE_COLUMNS = (
+    "message_id", "run_date", "decided_at", "play_id", "play_version", "profile_id", "channel",
+    "destination", "address", "recipient_timezone", "not_before", "not_after", "template", "payload",
+)
+
+
+@dataclass(frozen=True)
+class QueueSource:
+    """Where the queue and the ledger are."""
+
+    queue_schema: str = QUEUE_SCHEMA
+    queue_table: str = QUEUE_TABLE
+    state_schema: str = DEFAULT_STATE_SCHEMA
+
+    @property
+    def queue(self) -> str:
+        return f"{quote_ident(self.queue_schema)}.{quote_ident(self.queue_table)}"
+
+    @property
+    def sends(self) -> str:
+        return f"{quote_ident(self.state_schema)}.sends"
+
+
+class QueueReader:
+    """Reads the queue rows of the selected plays that still need work."""
+
+    def __init__(self, warehouse: Warehouse, source: QueueSource = QueueSource(),
+                 plays: Sequence[str] | None = None, ledger_exists: bool = True):
+        self.wh = warehouse
+        self.source = source
+        self.plays = list(plays) if plays else None
+        self.ledger_exists = ledger_exists
+
+    def queue_exists(self) -> bool:
+        return self.wh.relation_exists(self.source.queue_schema, self.source.queue_table)
+
+    def _play_filter(self) -> tuple[str, list[str]]:
+        if not self.plays:
+            return "", []
+        return f"where play_id in ({', '.join('?' * len(self.plays))})", list(self.plays)
+
+    def _open_rows_sql(self, columns: str) -> tuple[str, list]:
+        where, params = self._play_filter()
+        latest = (
+            f"select distinct on (message_id) * from {self.source.queue} {where} "
+            f"order by message_id, decided_at desc"
+        )
+        if not self.ledger_exists:
+            return f"select {columns}, cast(null as varchar) as ledger_status from ({latest}) q", params
+        final = ", ".join(f"'{s}'" for s in FINAL_STATUSES)
+        # `pending` rows are handled by reconciliation before the main pass.
+        return (
+            f"select {columns}, s.status as ledger_status from ({latest}) q "
+            f"left join {self.source.sends} s on s.message_id = q.message_id "
+            f"where s.message_id is null or s.status not in ({final}, 'pending')",
+            params,
+        )
+
+    def count(self) -> int:
+        """How many rows the main pass will read."""
+        sql, params = self._open_rows_sql("q.message_id")
+        return int(self.wh.fetchall(f"select count(*) from ({sql}) c", params)[0][0])
+
+    def destinations(self) -> list[tuple[str, str, int]]:
+        """(destination, channel, rows) among the rows to read: what must be configured."""
+        sql, params = self._open_rows_sql("q.destination, q.channel")
+        return [
+            (d, c, int(n))
+            for d, c, n in self.wh.fetchall(
+                f"select destination, channel, count(*) from ({sql}) r group by destination, channel "
+                f"order by destination, channel",
+                params,
+            )
+        ]
+
+    def batches(self, batch_size: int = 10_000) -> Iterator[list[dict]]:
+        """Yield lists of row dicts (queue columns plus `ledger_status`)."""
+        columns = ", ".join(f"q.{c}" for c in QUEUE_COLUMNS if c != "payload")
+        sql, params = self._open_rows_sql(f"{columns}, cast(q.payload as varchar) as payload")
+        for batch in self.wh.stream(sql, params, batch_size):
+            yield batch.to_pylist()
+
+    def rows_for(self, message_ids: Sequence[str]) -> list[dict]:
+        """Queue rows (latest decision) for specific messages, e.g. interrupted ones."""
+        if not message_ids:
+            return []
+        columns = ", ".join(f"q.{c}" for c in QUEUE_COLUMNS if c != "payload")
+        out: list[dict] = []
+        for start in range(0, len(message_ids), 1000):
+            chunk = list(message_ids[start : start + 1000])
+            sql = (
+                f"select {columns}, cast(q.payload as varchar) as payload from "
+                f"(select distinct on (message_id) * from {self.source.queue} "
+                f"where message_id in ({', '.join('?' * len(chunk))}) order by message_id, decided_at desc) q"
+            )
+            for batch in self.wh.stream(sql, chunk, 1000):
+                out.extend(batch.to_pylist())
+        return out

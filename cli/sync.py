@@ -1,0 +1,132 @@
+"""`omniplay sync`: deliver the activation queue (or, with --dry-run, show what would go)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.options import ProjectDir, Target
+from omniplay.settings import Settings
+
+
+def sync(
+    project_dir: ProjectDir = None,
+    target: Target = None,
+    play: Annotated[
+        list[str] | None, typer.Option("--play", "-p", help="Only these plays (repeatable); default: all.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print counts and three masked sample renders; send and write nothing.")
+    ] = False,
+    resend_ambiguous: Annotated[
+        bool,
+        typer.Option("--resend-ambiguous",
+                     help="Re-send messages left ambiguous by a crash (at-least-once: may duplicate)."),
+    ] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", envvar="OMNIPLAY_DESTINATIONS_FILE",
+                     help="Destinations file; default: activation/destinations.yml.", dir_okay=False),
+    ] = None,
+    output_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Deliver queued messages exactly once in effect; exit 4 if some failed permanently."""
+    from activation.config import load_config
+    from activation.engine import SyncEngine, SyncOptions
+    from omniplay.errors import DeliveryFailed
+    from omniplay.warehouse import connect
+
+    settings = Settings.from_env(project_dir, target)
+    cfg = load_config(settings.project_dir, config)
+    options = SyncOptions(plays=play or None, dry_run=dry_run, resend_ambiguous=resend_ambiguous)
+    with connect(settings, read_only=dry_run) as warehouse:
+        with _progress(enabled=not output_json) as progress:
+            summary = SyncEngine(warehouse, cfg, options, progress=progress).run()
+    if output_json:
+        typer.echo(json.dumps(summary.as_dict(), default=str, indent=2))
+    else:
+        print_summary(summary)
+    failed = summary.total("failed")
+    if failed and not dry_run:
+        stopped = "; ".join(f"{p}: {r}" for p, r in sorted(summary.stopped.items()))
+        raise DeliveryFailed(f"{failed} message(s) failed permanently" + (f" (stopped {stopped})" if stopped else ""))
+
+
+class _progress:
+    """A rich progress bar on stderr (only on a terminal), fed by the engine's callback."""
+
+    def __init__(self, enabled: bool):
+        from rich.console import Console
+
+        self.console = Console(stderr=True)
+        self.enabled = enabled and self.console.is_terminal
+        self._bar = None
+        self._task = None
+        self._pending = 0
+        self._last = 0.0
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(TextColumn("syncing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                                 console=self.console, transient=True)
+            self._bar.__enter__()
+            self._task = self._bar.add_task("sync", total=None)
+        return self
+
+    def __call__(self, advance: int, total: int | None) -> None:
+        if self._bar is None:
+            return
+        if total is not None:
+            self._bar.update(self._task, total=total)
+        self._pending += advance
+        now = time.monotonic()
+        if now - self._last > 0.1:  # rich is cheap, but not per-message cheap
+            self._bar.advance(self._task, self._pending)
+            self._pending, self._last = 0, now
+
+    def __exit__(self, *exc):
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+
+def print_summary(summary) -> None:
+    """The summary table: planned = sent + rejected + failed + ambiguous + deferred + expired."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from activation.engine import OUTCOMES
+
+    console = Console()
+    data = summary.as_dict()
+    label = {"sent": "would send"} if summary.dry_run else {}
+    title = "dry run: nothing sent or written" if summary.dry_run else f"sync {summary.run_id}"
+    table = Table(title=title)
+    for column in ("play", "channel", "destination", "planned", *(label.get(o, o) for o in OUTCOMES)):
+        table.add_column(column, justify="right" if column not in ("play", "channel", "destination") else "left")
+    for row in data["rows"]:
+        table.add_row(row["play_id"], row["channel"], row["destination"], str(row["planned"]),
+                      *(str(row[o]) for o in OUTCOMES))
+    totals = data["totals"]
+    table.add_row("total", "", "", str(totals["planned"]), *(str(totals[o]) for o in OUTCOMES), style="bold")
+    console.print(table)
+    for reason, n in data["reasons"].items():
+        console.print(f"  {reason}: {n}")
+    if data["reconciled_resent"] or data["reconciled_ambiguous"]:
+        console.print(f"reconciled an interrupted sync: {data['reconciled_resent']} re-sent safely, "
+                      f"{data['reconciled_ambiguous']} ambiguous")
+    if totals["ambiguous"]:
+        console.print(f"[yellow]{totals['ambiguous']} message(s) are ambiguous (may or may not have been "
+                      f"delivered): not re-sent; use --resend-ambiguous to send them again.[/yellow]")
+    for play, reason in data["stopped"].items():
+        console.print(f"[red]play {play} stopped: {reason}[/red]")
+    for sample in data["samples"]:
+        console.rule(f"sample {sample['play_id']} / {sample['channel']} -> {sample['to']}")
+        for part, text in sample["content"].items():
+            console.print(f"[bold]{part}[/bold]: {escape(text.strip())}", highlight=False)

@@ -1,0 +1,272 @@
+"""A small connection layer over the warehouse dbt builds into (DuckDB or PostgreSQL).
+
+Connections are opened from `omniplay.settings.Settings` and the same environment
+variables `profiles.yml` reads, so Python code always talks to the warehouse dbt built.
+SQL is written with `?` placeholders; the PostgreSQL connection translates them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import pyarrow as pa
+
+from omniplay.errors import ConfigError
+from omniplay.settings import Settings
+
+# Memory DuckDB may use for activation work; bounded so a sync's footprint does not grow
+# with queue size (DuckDB spills to its temp directory beyond it).
+DUCKDB_MEMORY_LIMIT_ENV = "OMNIPLAY_SYNC_MEMORY_LIMIT"
+DEFAULT_DUCKDB_MEMORY_LIMIT = "256MB"
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def quote_ident(name: str) -> str:
+    """Validate and quote a schema/table/column name (names come from config, never users' data)."""
+    if not _IDENTIFIER.match(name):
+        raise ConfigError(f"invalid SQL identifier {name!r}: use letters, digits and underscores")
+    return f'"{name}"'
+
+
+class Warehouse:
+    """One connection to the warehouse. Not thread-safe: use it from one thread."""
+
+    dialect: str = ""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run a statement and discard any result."""
+        raise NotImplementedError
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Run a query and return every row."""
+        raise NotImplementedError
+
+    def stream(self, sql: str, params: Sequence[Any] = (), batch_size: int = 10_000) -> Iterator[pa.RecordBatch]:
+        """Yield the query's rows as Arrow record batches without materializing the result."""
+        raise NotImplementedError
+
+    def upsert(self, table: str, columns: Sequence[str], rows: pa.Table, conflict: str, updates: str) -> None:
+        """Insert `rows` into `table`; on a `conflict` key collision apply the `updates` SET clause.
+
+        `updates` may reference the existing row by the table's bare name and the incoming
+        row as `excluded` (both engines accept the PostgreSQL syntax).
+        """
+        raise NotImplementedError
+
+    def relation_exists(self, schema: str, table: str) -> bool:
+        rows = self.fetchall(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            (schema, table),
+        )
+        return bool(rows and rows[0][0])
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.execute("begin")
+        try:
+            yield
+        except BaseException:
+            self.execute("rollback")
+            raise
+        self.execute("commit")
+
+    def cursor(self) -> "Warehouse":
+        """A second, independent connection to the same database (for reading while writing)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> "Warehouse":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class DuckDBWarehouse(Warehouse):
+    """The embedded DuckDB file named by OMNIPLAY_DUCKDB_PATH."""
+
+    dialect = "duckdb"
+
+    def __init__(self, con, owner: bool = True):
+        self._con = con
+        self._owner = owner
+
+    @classmethod
+    def open(cls, path: str, read_only: bool = False, memory_limit: str | None = None) -> "DuckDBWarehouse":
+        import duckdb
+
+        config = {
+            "memory_limit": memory_limit or os.environ.get(DUCKDB_MEMORY_LIMIT_ENV) or DEFAULT_DUCKDB_MEMORY_LIMIT,
+            "preserve_insertion_order": "false",
+        }
+        try:
+            con = duckdb.connect(path, read_only=read_only, config=config)
+        except duckdb.Error as exc:
+            raise ConfigError(f"cannot open DuckDB file {path}: {exc}") from None
+        return cls(con)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._con.execute(sql, list(params))
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        return self._con.execute(sql, list(params)).fetchall()
+
+    def stream(self, sql: str, params: Sequence[Any] = (), batch_size: int = 10_000) -> Iterator[pa.RecordBatch]:
+        # A dedicated cursor, so statements run meanwhile on this connection do not
+        # invalidate the pending streaming result.
+        cursor = self._con.cursor()
+        try:
+            reader = cursor.sql(sql, params=list(params)).to_arrow_reader(batch_size)
+            for batch in reader:
+                if batch.num_rows:
+                    yield batch
+        finally:
+            cursor.close()
+
+    def upsert(self, table: str, columns: Sequence[str], rows: pa.Table, conflict: str, updates: str) -> None:
+        if rows.num_rows == 0:
+            return
+        view = "_omniplay_upsert_rows"
+        self._con.register(view, rows)
+        try:
+            cols = ", ".join(columns)
+            self._con.execute(
+                f"insert into {table} ({cols}) select {cols} from {view} "
+                f"on conflict ({conflict}) do update set {updates}"
+            )
+        finally:
+            self._con.unregister(view)
+
+    def cursor(self) -> "DuckDBWarehouse":
+        return DuckDBWarehouse(self._con.cursor(), owner=True)
+
+    def close(self) -> None:
+        if self._owner:
+            self._con.close()
+
+
+class PostgresWarehouse(Warehouse):
+    """A PostgreSQL database reached with the OMNIPLAY_PG_* variables of profiles.yml."""
+
+    dialect = "postgres"
+
+    def __init__(self, dsn: dict[str, Any]):
+        import psycopg2
+
+        self._dsn = dsn
+        try:
+            self._con = psycopg2.connect(**dsn)
+        except psycopg2.Error as exc:
+            # The message may echo connection parameters but never the password.
+            raise ConfigError(
+                f"cannot connect to PostgreSQL at {dsn['host']}:{dsn['port']}/{dsn['dbname']} "
+                f"as {dsn['user']}: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}"
+            ) from None
+        self._con.autocommit = True
+        self._named = 0
+
+    @staticmethod
+    def _sql(sql: str) -> str:
+        return sql.replace("%", "%%").replace("?", "%s")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        with self._con.cursor() as cur:
+            cur.execute(self._sql(sql), tuple(params))
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        with self._con.cursor() as cur:
+            cur.execute(self._sql(sql), tuple(params))
+            return cur.fetchall()
+
+    def stream(self, sql: str, params: Sequence[Any] = (), batch_size: int = 10_000) -> Iterator[pa.RecordBatch]:
+        # A named (server-side) cursor needs its own transaction: use a separate
+        # connection so the caller's autocommit writes are not held inside it.
+        import psycopg2
+
+        con = psycopg2.connect(**self._dsn)
+        try:
+            self._named += 1
+            with con.cursor(name=f"omniplay_stream_{self._named}") as cur:
+                cur.itersize = batch_size
+                cur.execute(self._sql(sql), tuple(params))
+                names: list[str] | None = None
+                while True:
+                    rows = cur.fetchmany(batch_size)
+                    if names is None and cur.description is not None:
+                        names = [d.name for d in cur.description]
+                    if not rows:
+                        break
+                    assert names is not None
+                    yield pa.RecordBatch.from_pydict({n: [r[i] for r in rows] for i, n in enumerate(names)})
+            con.rollback()
+        finally:
+            con.close()
+
+    def upsert(self, table: str, columns: Sequence[str], rows: pa.Table, conflict: str, updates: str) -> None:
+        if rows.num_rows == 0:
+            return
+        from psycopg2.extras import execute_values
+
+        cols = ", ".join(columns)
+        data = list(zip(*(rows.column(c).to_pylist() for c in columns)))
+        with self._con.cursor() as cur:
+            execute_values(
+                cur,
+                f"insert into {table} ({cols}) values %s on conflict ({conflict}) do update set {updates}",
+                data,
+                page_size=1000,
+            )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self._con.autocommit = False
+        try:
+            yield
+            self._con.commit()
+        except BaseException:
+            self._con.rollback()
+            raise
+        finally:
+            self._con.autocommit = True
+
+    def cursor(self) -> "PostgresWarehouse":
+        return PostgresWarehouse(self._dsn)
+
+    def close(self) -> None:
+        self._con.close()
+
+
+def postgres_dsn() -> dict[str, Any]:
+    """Connection parameters from the same variables (and defaults) as profiles.yml."""
+    return {
+        "host": os.environ.get("OMNIPLAY_PG_HOST", "127.0.0.1"),
+        "port": int(os.environ.get("OMNIPLAY_PG_PORT", "5432")),
+        "user": os.environ.get("OMNIPLAY_PG_USER", "omniplay"),
+        "password": os.environ.get("DBT_ENV_SECRET_OMNIPLAY_PG_PASSWORD", ""),
+        "dbname": os.environ.get("OMNIPLAY_PG_DATABASE", "omniplay"),
+    }
+
+
+def connect(settings: Settings, read_only: bool = False) -> Warehouse:
+    """Open the warehouse of `settings.target` (duckdb or postgres)."""
+    if settings.target == "duckdb":
+        if read_only and not settings.duckdb_path.exists():
+            raise ConfigError(
+                f"DuckDB file {settings.duckdb_path} does not exist: run `omniplay build` first "
+                f"or set OMNIPLAY_DUCKDB_PATH"
+            )
+        settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+        return DuckDBWarehouse.open(str(settings.duckdb_path), read_only=read_only)
+    if settings.target == "postgres":
+        return PostgresWarehouse(postgres_dsn())
+    raise ConfigError(
+        f"target {settings.target!r} has no Python connection: use duckdb or postgres "
+        f"(set OMNIPLAY_TARGET or --target)"
+    )
