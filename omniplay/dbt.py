@@ -54,7 +54,10 @@ def run_dbt(
         args.append("--full-refresh")
     args += list(extra_args)
 
-    outcome = dbtRunner().invoke(args)
+    try:
+        outcome = dbtRunner().invoke(args)
+    finally:
+        _release_duckdb()
     result = DbtResult(success=bool(outcome.success))
     if outcome.exception is not None:
         result.failures.append(f"dbt {command}: {outcome.exception}".splitlines()[0])
@@ -69,3 +72,20 @@ def run_dbt(
         detail = "; ".join(result.failures[:5]) or "see the dbt log above"
         raise BuildError(f"dbt {command} failed: {detail}")
     return result
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB file dbt-duckdb keeps open until the process exits.
+
+    dbt-duckdb caches one database handle per process; left open, it locks the file and
+    any later connection from this process with other settings (read-only, say) fails
+    with "Can't open a connection to same database file with a different configuration".
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # dbt-duckdb not installed: nothing to release
+        return
+    with DuckDBConnectionManager._LOCK:
+        environment, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
+    if environment is not None:
+        environment.close()

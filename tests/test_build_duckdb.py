@@ -34,3 +34,11 @@ def test_build_stays_in_its_own_files(duckdb_build: BuildRun) -> None:
     assert project.duckdb_path.is_file() and project.duckdb_path.is_relative_to(project.root)
     assert (project.target_path / "manifest.json").is_file() and project.target_path.is_relative_to(project.root)
     assert any((project.root / "logs").glob("dbt.log*")), "dbt did not log to DBT_LOG_PATH"
+
+
+def test_build_releases_the_duckdb_file(duckdb_build: BuildRun) -> None:
+    """After a build, this process (the activation engine, say) can open the file with other settings."""
+    import duckdb
+
+    with duckdb.connect(str(duckdb_build.project.duckdb_path), read_only=True) as con:
+        assert con.execute("select count(*) from information_schema.schemata where schema_name = 'staging'").fetchone() == (1,)
