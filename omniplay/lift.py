@@ -17,8 +17,13 @@ Rules, so the numbers mean the same thing everywhere:
   covariate value counts as zero (no conversion, no spend) and is counted too.
 * A metric whose unit-level values are all 0 or 1 is a conversion rate: two-proportion
   z test with a Wald interval. Any other metric: Welch's t test.
+* Relative lift uses the delta method (on Wald variances for conversion rates).
+* With a covariate, CUPED's theta is pooled within the two arms being compared, so
+  each comparison equals the OLS fit ``metric ~ arm + covariate`` on those two arms.
 * Every arm is compared with the control; the sample-ratio check covers all arms
   together against the allocation (equal shares unless given).
+* Incremental = lift x treatment units; cost per incremental = cost per unit x
+  treatment units / incremental (only when the incremental effect is positive).
 """
 
 from __future__ import annotations

@@ -311,7 +311,9 @@ class CupedResult:
 
     ``adjusted_*`` are the arms' moments of ``Y - theta * (X - mean_x)``, ``mean_x``
     the covariate mean over both arms; ``variance_reduction`` is
-    ``1 - var(lift_adjusted) / var(lift_unadjusted)``.
+    ``1 - var(lift_adjusted) / var(lift_unadjusted)``. ``ols_se`` is the classical
+    (equal-variance) OLS standard error of the arm coefficient, for reference only:
+    the reported ``lift`` does not assume the arms' variances are equal.
     """
 
     theta: float | np.ndarray
@@ -321,6 +323,7 @@ class CupedResult:
     lift: Estimate
     relative: Estimate
     variance_reduction: float | np.ndarray
+    ols_se: float | np.ndarray
 
 
 def cuped(treatment: CrossMoments, control: CrossMoments, *, alpha: float = 0.05, dist: Dist = "t") -> CupedResult:
@@ -340,7 +343,8 @@ def cuped(treatment: CrossMoments, control: CrossMoments, *, alpha: float = 0.05
     outcome (Deng et al. 2013), which treats theta as known. That is *not* an OLS
     standard error: the classical one assumes equal variances, and the HC ones carry
     leverage terms from X; they agree with Welch's only to O(1/n), so only the point
-    estimates, and Welch on the adjusted outcome, are equalities. The relative lift is
+    estimates, Welch on the adjusted outcome and ``ols_se`` (the classical one, from
+    the same moments) are equalities. The relative lift is
     the delta method on the adjusted means (also treating theta as known).
     """
     n_t, n_c = _arr(treatment.n), _arr(control.n)
@@ -364,6 +368,14 @@ def cuped(treatment: CrossMoments, control: CrossMoments, *, alpha: float = 0.05
     raw = welch_diff(treatment.outcome, control.outcome, alpha=alpha, dist=dist)
     with np.errstate(invalid="ignore", divide="ignore"):
         reduction = 1.0 - (_arr(lift.se) / _arr(raw.se)) ** 2
+        # Classical OLS: sigma^2 / (D~'D~), with D~ the arm dummy residualized on [1, X]
+        # (Frisch-Waugh), all from the same second moments.
+        n = n_t + n_c
+        ssr = (n_t - 1) * _arr(adj_t.var) + (n_c - 1) * _arr(adj_c.var)
+        dx = _arr(treatment.mean_x) - _arr(control.mean_x)
+        ss_d = n_t * n_c / n
+        ss_x = (n_t - 1) * _arr(treatment.var_x) + (n_c - 1) * _arr(control.var_x) + ss_d * dx**2
+        ols_se = np.sqrt(ssr / (n - 3) / (ss_d - (ss_d * dx) ** 2 / ss_x))
     return CupedResult(
         theta=_out(theta),
         mean_x=_out(mean_x),
@@ -372,6 +384,7 @@ def cuped(treatment: CrossMoments, control: CrossMoments, *, alpha: float = 0.05
         lift=lift,
         relative=relative_lift(adj_t, adj_c, alpha=alpha),
         variance_reduction=_out(reduction),
+        ols_se=_out(ols_se),
     )
 
 

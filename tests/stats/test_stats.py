@@ -222,6 +222,9 @@ def test_cuped_equals_ols_point_estimates_and_welch_on_adjusted_outcome(exp):
         atol=1e-9,
     )
 
+    # The classical OLS SE is reproducible from the moments (reported for reference).
+    np.testing.assert_allclose(ours.ols_se, fit.bse[1], rtol=1e-9)
+
     # Inference is Welch's test on Y - theta (X - mean X), theta from the OLS fit.
     ref = sps.ttest_ind(y_t - theta * (x_t - x.mean()), y_c - theta * (x_c - x.mean()), equal_var=False)
     ci = ref.confidence_interval(0.95)
