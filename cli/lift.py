@@ -14,30 +14,30 @@ from omniplay.errors import ConfigError
 
 def lift(
     table: Annotated[
-        str, typer.Option("--table", help="CSV/Parquet file, or a table (schema.table) in the warehouse DuckDB file.")
+        str, typer.Option("--table", metavar="PATH|TABLE", help="CSV/Parquet file, or a table (schema.table) in the warehouse DuckDB file.")
     ],
-    arm: Annotated[str, typer.Option("--arm", help="Column naming each unit's arm.")],
+    arm: Annotated[str, typer.Option("--arm", metavar="COL", help="Column naming each unit's arm.")],
     metric: Annotated[
-        list[str], typer.Option("--metric", help="Outcome column (repeatable). 0/1 columns are conversion rates.")
+        list[str], typer.Option("--metric", metavar="COL", help="Outcome column (repeatable). 0/1 columns are conversion rates.")
     ],
     unit: Annotated[
-        str | None, typer.Option("--unit", help="Unit id column; rows are aggregated per unit. Default: a row is a unit.")
+        str | None, typer.Option("--unit", metavar="COL", help="Unit id column; rows are aggregated per unit. Default: a row is a unit.")
     ] = None,
     control: Annotated[
-        str | None, typer.Option("--control", help="Control arm. Default: the arm named control or holdout.")
+        str | None, typer.Option("--control", metavar="ARM", help="Control arm. Default: the arm named control or holdout.")
     ] = None,
     covariate: Annotated[
-        str | None, typer.Option("--covariate", help="Pre-period covariate (e.g. spend) for CUPED-adjusted lift.")
+        str | None, typer.Option("--covariate", metavar="COL", help="Pre-period covariate (e.g. spend) for CUPED-adjusted lift.")
     ] = None,
     allocation: Annotated[
         list[str] | None,
-        typer.Option("--allocation", help="Planned share per arm, ARM=WEIGHT (repeatable), for the SRM check."),
+        typer.Option("--allocation", metavar="ARM=WEIGHT", help="Planned share per arm, ARM=WEIGHT (repeatable), for the SRM check."),
     ] = None,
     cost_per_unit: Annotated[
         float | None, typer.Option("--cost-per-unit", help="Cost per treated unit (message) for cost per incremental.")
     ] = None,
     confidence: Annotated[float, typer.Option("--confidence", help="Confidence level of the intervals.")] = 0.95,
-    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    fmt: Annotated[str, typer.Option("--format", metavar="table|json", help="Output format.")] = "table",
     project_dir: ProjectDir = None,
 ) -> None:
     """Absolute and relative lift with CIs, p-values, CUPED, SRM check and incrementality."""

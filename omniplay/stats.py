@@ -185,7 +185,7 @@ class Estimate:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def _two_sided(estimate, se, df, alpha: float, center=None, test_se=None) -> Estimate:
+def _two_sided(estimate, se, df, alpha: float, test_se=None) -> Estimate:
     """CI ``estimate ± q * se`` and p-value of ``estimate / test_se`` under t(df) or N(0, 1)."""
     test_se = se if test_se is None else test_se
     with np.errstate(invalid="ignore", divide="ignore"):
