@@ -11,6 +11,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from omniplay.errors import BuildError, ConfigError
 from omniplay.loader import SOURCE_TABLES, find_source_files, load_sources, postgres_type
@@ -271,3 +273,24 @@ def test_generated_dataset_has_exactly_the_contract_sources(source_data: Path) -
     assert set(found) == {(s, e) for s, entities in SOURCE_TABLES.items() for e in entities}
     empty = [f.name for f in found.values() if parquet_rows(f.path) == 0]
     assert not empty, f"generated sources without rows: {empty}"
+
+
+_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40)
+_instant = st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2200, 1, 1),
+                        timezones=st.just(UTC))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.one_of(st.none(), _text), st.one_of(st.none(), st.floats(allow_nan=False)),
+                               st.one_of(st.none(), st.integers(-2**63, 2**63 - 1)),
+                               st.one_of(st.none(), _instant)), max_size=30))
+def test_any_values_survive_the_copy(rows, sources: Path, postgres_server: PostgresServer, loader_db: str) -> None:
+    """Quotes, commas, newlines, backslashes, `\\.`, empty vs null strings, extreme numbers."""
+    names = ["txt", "num", "big", "at"]
+    types = [pa.string(), pa.float64(), pa.int64(), pa.timestamp("us", "UTC")]
+    columns = {n: pa.array([row[i] for row in rows], t) for i, (n, t) in enumerate(zip(names, types))}
+    columns["row_no"] = pa.array(range(len(rows)), pa.int32())
+    pq.write_table(pa.table(columns), sources / "crm" / "customers.parquet")
+    load_sources(_settings(sources))
+    got = _rows(postgres_server, loader_db, "select txt, num, big, at from raw_crm.customers order by row_no")
+    assert got == [tuple(row) for row in rows]
