@@ -2,27 +2,42 @@
 
 from __future__ import annotations
 
-import sys
+import functools
 
 import typer
 
 from cli import build as build_cmd
 from cli import demo as demo_cmd
 from cli import generate as generate_cmd
-from cli import sync as sync_cmd
 from cli import lift as lift_cmd
+from cli import sync as sync_cmd
 from omniplay.errors import OmniplayError
 
 
-class _OmniplayApp(typer.Typer):
-    """A Typer app that turns omniplay errors into one-line messages and exit codes."""
+def _exits_on_omniplay_errors(func):
+    """Wrap a command so an OmniplayError prints one line and exits with its code.
 
-    def __call__(self, *args, **kwargs):
+    Done per command (not around the app) so Typer's CliRunner sees the same exit codes
+    a scheduler does.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
         try:
-            return super().__call__(*args, **kwargs)
+            return func(*args, **kwargs)
         except OmniplayError as exc:
             typer.secho(f"omniplay: {exc}", err=True, fg=typer.colors.RED)
-            sys.exit(exc.exit_code)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
+
+
+class _OmniplayApp(typer.Typer):
+    """A Typer app whose commands (and sub-apps' commands) exit with omniplay's codes."""
+
+    def command(self, *args, **kwargs):
+        register = super().command(*args, **kwargs)
+        return lambda func: register(_exits_on_omniplay_errors(func))
 
 
 app = _OmniplayApp(
