@@ -1,0 +1,21 @@
+{#-
+    Select of every distinct non-null node of the edge table `input` (`node_a`, `node_b`)
+    with a dense bigint `id`. The ids carry no order: components are labelled with the
+    smallest node id (text) at the end, so any numbering gives the same answer.
+-#}
+{% macro cc_number_nodes_sql(input) -%}
+    {{ return(adapter.dispatch('cc_number_nodes_sql', 'omniplay')(input)) }}
+{%- endmacro %}
+
+{% macro default__cc_number_nodes_sql(input) -%}
+with endpoints as (
+    select node_a as node from {{ input }} where node_a is not null
+    union
+    select node_b as node from {{ input }} where node_b is not null
+)
+
+select
+    node,
+    row_number() over () as id
+from endpoints
+{%- endmacro %}

@@ -1,0 +1,4 @@
+select
+    node_a,
+    node_b
+from {{ source('cc_input', 'chain_edges') }}
