@@ -34,15 +34,19 @@ renamed as (
 
 ),
 
-{#- Each identifier is normalized by its own type's rule, so consent joins the identity
-    map on exactly the values staging produces everywhere else. -#}
+{# Each identifier is normalized by its own type's rule, so consent joins the identity
+    map on exactly the values staging produces everywhere else. #}
 typed as (
 
     select
         renamed.*,
         case renamed.identifier_type
             when 'email' then {{ omniplay.normalize_email('renamed.identifier_value_raw') }}
-            when 'phone' then {{ omniplay.normalize_phone_e164('renamed.identifier_value_raw', 'country_calling_codes.calling_code', 'country_calling_codes.trunk_prefix') }}
+            when 'phone' then {{ omniplay.normalize_phone_e164(
+                'renamed.identifier_value_raw',
+                'country_calling_codes.calling_code',
+                'country_calling_codes.trunk_prefix'
+            ) }}
             when 'crm_id' then {{ omniplay.normalize_identifier('renamed.identifier_value_raw', upper=true) }}
             when 'loyalty_id' then {{ omniplay.normalize_identifier('renamed.identifier_value_raw', upper=true) }}
         end as identifier_value_normalized,
@@ -64,7 +68,8 @@ cleaned as (
         case
             when identifier_type = 'email' and {{ omniplay.is_blocklisted('identifier_value_normalized', 'email') }} then null
             when identifier_type = 'phone' and {{ omniplay.is_blocklisted('phone_digits', 'phone') }} then null
-            when identifier_type in ('crm_id', 'loyalty_id') and {{ omniplay.is_blocklisted('identifier_value_normalized', 'id') }} then null
+            when identifier_type in ('crm_id', 'loyalty_id')
+                and {{ omniplay.is_blocklisted('identifier_value_normalized', 'id') }} then null
             else identifier_value_normalized
         end as identifier_value,
         identifier_value_raw,

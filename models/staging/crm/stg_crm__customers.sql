@@ -38,8 +38,8 @@ renamed as (
 
 ),
 
-{#- The CRM exports some customers more than once: keep the latest version of each,
-    ties broken on every column so the choice never depends on file order. -#}
+{# The CRM exports some customers more than once: keep the latest version of each,
+    ties broken on every column so the choice never depends on file order. #}
 ranked as (
 
     select
@@ -49,12 +49,12 @@ ranked as (
             order by
                 updated_at desc nulls last,
                 loaded_at desc nulls last,
-                email_raw,
-                phone_raw,
-                first_name,
-                last_name,
-                country,
-                created_at
+                email_raw asc,
+                phone_raw asc,
+                first_name asc,
+                last_name asc,
+                country asc,
+                created_at asc
         ) as version_rank
 
     from renamed

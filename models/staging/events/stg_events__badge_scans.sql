@@ -45,8 +45,8 @@ renamed as (
 
 ),
 
-{#- Registrations carry no country: the venue store's country dials national numbers
-    (var omniplay__default_phone_country for off-site venues). -#}
+{# Registrations carry no country: the venue store's country dials national numbers
+    (var omniplay__default_phone_country for off-site venues). #}
 normalized as (
 
     select
@@ -68,7 +68,11 @@ normalized as (
         renamed.email_raw,
         case
             when not {{ omniplay.is_blocklisted(omniplay.phone_digits('renamed.phone_raw'), 'phone') }}
-                then {{ omniplay.normalize_phone_e164('renamed.phone_raw', 'country_calling_codes.calling_code', 'country_calling_codes.trunk_prefix') }}
+                then {{ omniplay.normalize_phone_e164(
+                    'renamed.phone_raw',
+                    'country_calling_codes.calling_code',
+                    'country_calling_codes.trunk_prefix'
+                ) }}
         end as phone,
         renamed.phone_raw,
         stores.country as venue_country,

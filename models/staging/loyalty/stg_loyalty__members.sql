@@ -47,7 +47,7 @@ renamed as (
 
 ),
 
-{#- Members carry no country of their own: their home store's country dials their national numbers. -#}
+{# Members carry no country of their own: their home store's country dials their national numbers. #}
 normalized as (
 
     select
@@ -66,7 +66,11 @@ normalized as (
         renamed.email_raw,
         case
             when not {{ omniplay.is_blocklisted(omniplay.phone_digits('renamed.phone_raw'), 'phone') }}
-                then {{ omniplay.normalize_phone_e164('renamed.phone_raw', 'country_calling_codes.calling_code', 'country_calling_codes.trunk_prefix') }}
+                then {{ omniplay.normalize_phone_e164(
+                    'renamed.phone_raw',
+                    'country_calling_codes.calling_code',
+                    'country_calling_codes.trunk_prefix'
+                ) }}
         end as phone,
         renamed.phone_raw,
         stores.country as home_store_country,

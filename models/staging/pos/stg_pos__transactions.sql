@@ -37,7 +37,7 @@ renamed as (
 
 ),
 
-{#- Tills record the store's wall-clock time: its timezone turns it into UTC. -#}
+{# Tills record the store's wall-clock time: its timezone turns it into UTC. #}
 localized as (
 
     select

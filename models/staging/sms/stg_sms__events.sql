@@ -33,8 +33,8 @@ renamed as (
 
 ),
 
-{#- Providers report numbers in international form; a national one needs
-    var omniplay__default_phone_country to be dialled. -#}
+{# Providers report numbers in international form; a national one needs
+    var omniplay__default_phone_country to be dialled. #}
 normalized as (
 
     select
@@ -42,7 +42,11 @@ normalized as (
         renamed.message_id,
         case
             when not {{ omniplay.is_blocklisted(omniplay.phone_digits('renamed.phone_raw'), 'phone') }}
-                then {{ omniplay.normalize_phone_e164('renamed.phone_raw', 'country_calling_codes.calling_code', 'country_calling_codes.trunk_prefix') }}
+                then {{ omniplay.normalize_phone_e164(
+                    'renamed.phone_raw',
+                    'country_calling_codes.calling_code',
+                    'country_calling_codes.trunk_prefix'
+                ) }}
         end as phone,
         renamed.phone_raw,
         renamed.event_type,

@@ -34,8 +34,8 @@ renamed as (
 
 ),
 
-{#- Accounts carry no country: only numbers written in international form (or in the
-    national form of var omniplay__default_phone_country, when set) become E.164. -#}
+{# Accounts carry no country: only numbers written in international form (or in the
+    national form of var omniplay__default_phone_country, when set) become E.164. #}
 normalized as (
 
     select
@@ -47,7 +47,11 @@ normalized as (
         renamed.email_raw,
         case
             when not {{ omniplay.is_blocklisted(omniplay.phone_digits('renamed.phone_raw'), 'phone') }}
-                then {{ omniplay.normalize_phone_e164('renamed.phone_raw', 'country_calling_codes.calling_code', 'country_calling_codes.trunk_prefix') }}
+                then {{ omniplay.normalize_phone_e164(
+                    'renamed.phone_raw',
+                    'country_calling_codes.calling_code',
+                    'country_calling_codes.trunk_prefix'
+                ) }}
         end as phone,
         renamed.phone_raw,
         case

@@ -36,8 +36,8 @@ renamed as (
 
 ),
 
-{#- Trackers deliver some events more than once: keep the first delivery of each
-    event_id, ties broken on every column so the choice never depends on file order. -#}
+{# Trackers deliver some events more than once: keep the first delivery of each
+    event_id, ties broken on every column so the choice never depends on file order. #}
 ranked as (
 
     select
