@@ -1,0 +1,183 @@
+{#-
+    Edges of the identity graph with the guards applied. Within each record the centre
+    identifier (strongest type) links to every other identifier of the record; one row
+    per undirected pair, with its evidence. Guards, evaluated from both ends of an edge:
+
+    - shared_value: a non-anchor identifier (email, phone, card, cookie, ...) seen with
+      more than var omniplay__identity_max_anchors_per_identifier distinct person anchors
+      (crm_id, loyalty_id, user_id) is a shared or junk value: it links nothing.
+    - conflicting_anchors: a non-anchor identifier seen with more anchors of one type than
+      that type's limit (a household e-mail on two CRM records) keeps only its edge to the
+      strongest anchor; the weaker edges are cut.
+    - limit_<type>: an anchor with more neighbours of a type than the type's limit
+      (var omniplay__identity_limits) keeps the strongest ones.
+
+    Strength: records observing the pair, then the most recent observation, then the id.
+    Cut edges stay here with is_linked = false and the reason, for the audit.
+-#}
+{%- set anchor_types = omniplay.identity_identifier_types()[:3] -%}
+{%- set limits = var('omniplay__identity_limits') -%}
+
+with
+
+observations as (
+
+    select * from {{ ref('int_identity_observations') }}
+
+),
+
+centres as (
+
+    select
+        record_key,
+        node as centre_node,
+        identifier_type as centre_type
+
+    from (
+        select
+            record_key,
+            node,
+            identifier_type,
+            row_number() over (partition by record_key order by type_priority, node) as position_in_record
+        from observations
+    ) as ordered
+    where position_in_record = 1
+
+),
+
+star_edges as (
+
+    select
+        centres.centre_node,
+        centres.centre_type,
+        observations.node as other_node,
+        observations.identifier_type as other_type,
+        observations.record_key,
+        observations.times_seen,
+        observations.observed_at
+
+    from observations
+    inner join centres
+        on observations.record_key = centres.record_key
+    where observations.node <> centres.centre_node
+
+),
+
+pairs as (
+
+    select
+        case when centre_node < other_node then centre_node else other_node end as node_a,
+        case when centre_node < other_node then centre_type else other_type end as type_a,
+        case when centre_node < other_node then other_node else centre_node end as node_b,
+        case when centre_node < other_node then other_type else centre_type end as type_b,
+        count(distinct record_key) as records,
+        sum(times_seen) as observations,
+        min(observed_at) as first_seen_at,
+        max(observed_at) as last_seen_at
+
+    from star_edges
+    group by 1, 2, 3, 4
+
+),
+
+directed as (
+
+    select node_a as node, type_a as node_type, node_b as neighbor, type_b as neighbor_type, records, observations, last_seen_at
+    from pairs
+    union all
+    select node_b as node, type_b as node_type, node_a as neighbor, type_a as neighbor_type, records, observations, last_seen_at
+    from pairs
+
+),
+
+neighbor_counts as (
+
+    select
+        node,
+        sum(case when neighbor_type in ('{{ anchor_types | join("', '") }}') then neighbors else 0 end) as anchor_neighbors,
+        max(case
+            {%- for identifier_type, limit in limits.items() if identifier_type in anchor_types %}
+            when neighbor_type = '{{ identifier_type }}' and neighbors > {{ limit | int }} then 1
+            {%- endfor %}
+            else 0
+        end) as has_anchor_conflict
+
+    from (
+        select node, neighbor_type, count(*) as neighbors
+        from directed
+        group by node, neighbor_type
+    ) as per_type
+    group by node
+
+),
+
+ranked as (
+
+    select
+        directed.*,
+        neighbor_counts.anchor_neighbors,
+        neighbor_counts.has_anchor_conflict,
+        directed.node_type in ('{{ anchor_types | join("', '") }}') as node_is_anchor,
+        directed.neighbor_type in ('{{ anchor_types | join("', '") }}') as neighbor_is_anchor,
+        row_number() over (
+            partition by directed.node, directed.neighbor_type in ('{{ anchor_types | join("', '") }}')
+            order by directed.records desc, directed.observations desc, directed.last_seen_at desc, directed.neighbor
+        ) as rank_among_anchor_class,
+        row_number() over (
+            partition by directed.node, directed.neighbor_type
+            order by directed.records desc, directed.observations desc, directed.last_seen_at desc, directed.neighbor
+        ) as rank_within_type
+
+    from directed
+    inner join neighbor_counts
+        on directed.node = neighbor_counts.node
+
+),
+
+verdicts as (
+
+    select
+        node,
+        neighbor,
+        case
+            when not node_is_anchor
+                and anchor_neighbors > {{ var('omniplay__identity_max_anchors_per_identifier') | int }}
+                then 'shared_value'
+            when not node_is_anchor and has_anchor_conflict = 1
+                and neighbor_is_anchor and rank_among_anchor_class > 1
+                then 'conflicting_anchors'
+            {%- for identifier_type, limit in limits.items() %}
+            when node_is_anchor and neighbor_type = '{{ identifier_type }}' and rank_within_type > {{ limit | int }}
+                then 'limit_{{ identifier_type }}'
+            {%- endfor %}
+        end as cut_reason
+
+    from ranked
+
+),
+
+final as (
+
+    select
+        pairs.node_a,
+        pairs.type_a,
+        pairs.node_b,
+        pairs.type_b,
+        pairs.records,
+        pairs.observations,
+        pairs.first_seen_at,
+        pairs.last_seen_at,
+        coalesce(from_a.cut_reason, from_b.cut_reason) is null as is_linked,
+        coalesce(from_a.cut_reason, from_b.cut_reason) as cut_reason
+
+    from pairs
+    inner join verdicts as from_a
+        on pairs.node_a = from_a.node
+        and pairs.node_b = from_a.neighbor
+    inner join verdicts as from_b
+        on pairs.node_b = from_b.node
+        and pairs.node_a = from_b.neighbor
+
+)
+
+select * from final

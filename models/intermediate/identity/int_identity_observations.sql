@@ -1,0 +1,267 @@
+{#-
+    Every identifier seen in every identity-bearing record, one row per
+    (record, identifier). Web and POS rows are first reduced to their distinct identifier
+    combinations, so the graph grows with people and devices, not with event volume.
+    Staging has already normalized every value and nulled junk (identifier_blocklist).
+-#}
+with
+
+crm_customers as (
+
+    select * from {{ ref('stg_crm__customers') }}
+
+),
+
+loyalty_members as (
+
+    select * from {{ ref('stg_loyalty__members') }}
+
+),
+
+web_accounts as (
+
+    select * from {{ ref('stg_web__accounts') }}
+
+),
+
+web_events as (
+
+    select * from {{ ref('stg_web__events') }}
+
+),
+
+pos_transactions as (
+
+    select * from {{ ref('stg_pos__transactions') }}
+
+),
+
+badge_scans as (
+
+    select * from {{ ref('stg_events__badge_scans') }}
+
+),
+
+crm_records as (
+
+    select
+        'crm:' || crm_id as record_key,
+        'crm' as source,
+        created_at as first_observed_at,
+        coalesce(updated_at, created_at) as observed_at,
+        1 as times_seen,
+        crm_id,
+        cast(null as {{ dbt.type_string() }}) as loyalty_id,
+        cast(null as {{ dbt.type_string() }}) as user_id,
+        case when is_valid_email then email end as email,
+        phone,
+        cast(null as {{ dbt.type_string() }}) as card_token,
+        cast(null as {{ dbt.type_string() }}) as badge_id,
+        cast(null as {{ dbt.type_string() }}) as device_id,
+        cast(null as {{ dbt.type_string() }}) as cookie_id
+
+    from crm_customers
+
+),
+
+loyalty_records as (
+
+    select
+        'loyalty:' || loyalty_id as record_key,
+        'loyalty' as source,
+        enrolled_at as first_observed_at,
+        coalesce(updated_at, enrolled_at) as observed_at,
+        1 as times_seen,
+        crm_id,
+        loyalty_id,
+        null as user_id,
+        case when is_valid_email then email end as email,
+        phone,
+        null as card_token,
+        null as badge_id,
+        null as device_id,
+        null as cookie_id
+
+    from loyalty_members
+    where loyalty_id is not null
+
+),
+
+account_records as (
+
+    select
+        'account:' || user_id as record_key,
+        'web_account' as source,
+        created_at as first_observed_at,
+        created_at as observed_at,
+        1 as times_seen,
+        crm_id,
+        null as loyalty_id,
+        user_id,
+        case when is_valid_email then email end as email,
+        phone,
+        null as card_token,
+        null as badge_id,
+        null as device_id,
+        null as cookie_id
+
+    from web_accounts
+    where user_id is not null
+
+),
+
+{#- A cookie or device that never logs in still gets a node: it is an anonymous
+    profile until a login ties it to a person. -#}
+web_combinations as (
+
+    select
+        user_id,
+        cookie_id,
+        device_id,
+        min(occurred_at) as first_observed_at,
+        max(occurred_at) as observed_at,
+        count(*) as times_seen
+
+    from web_events
+    where coalesce(user_id, cookie_id, device_id) is not null
+    group by user_id, cookie_id, device_id
+
+),
+
+web_records as (
+
+    select
+        'web:' || coalesce(user_id, '') || '|' || coalesce(cookie_id, '') || '|' || coalesce(device_id, '') as record_key,
+        'web' as source,
+        first_observed_at,
+        observed_at,
+        times_seen,
+        null as crm_id,
+        null as loyalty_id,
+        user_id,
+        null as email,
+        null as phone,
+        null as card_token,
+        null as badge_id,
+        device_id,
+        cookie_id
+
+    from web_combinations
+
+),
+
+pos_combinations as (
+
+    select
+        loyalty_id,
+        card_token,
+        min(occurred_at) as first_observed_at,
+        max(occurred_at) as observed_at,
+        count(*) as times_seen
+
+    from pos_transactions
+    where coalesce(loyalty_id, card_token) is not null
+    group by loyalty_id, card_token
+
+),
+
+pos_records as (
+
+    select
+        'pos:' || coalesce(loyalty_id, '') || '|' || coalesce(card_token, '') as record_key,
+        'pos' as source,
+        first_observed_at,
+        observed_at,
+        times_seen,
+        null as crm_id,
+        loyalty_id,
+        null as user_id,
+        null as email,
+        null as phone,
+        card_token,
+        null as badge_id,
+        null as device_id,
+        null as cookie_id
+
+    from pos_combinations
+
+),
+
+badge_records as (
+
+    select
+        'badge:' || scan_id as record_key,
+        'event_scan' as source,
+        scanned_at as first_observed_at,
+        scanned_at as observed_at,
+        1 as times_seen,
+        null as crm_id,
+        null as loyalty_id,
+        null as user_id,
+        case when is_valid_email then email end as email,
+        phone,
+        null as card_token,
+        badge_id,
+        null as device_id,
+        null as cookie_id
+
+    from badge_scans
+
+),
+
+records as (
+
+    select * from crm_records
+    union all
+    select * from loyalty_records
+    union all
+    select * from account_records
+    union all
+    select * from web_records
+    union all
+    select * from pos_records
+    union all
+    select * from badge_records
+
+),
+
+{#- Unpivot: one row per identifier. Type priority orders identifiers within a record:
+    the record's first identifier is the centre of its star of edges. -#}
+unpivoted as (
+
+    {% for identifier_type in omniplay.identity_identifier_types() %}
+    select
+        record_key,
+        source,
+        first_observed_at,
+        observed_at,
+        times_seen,
+        '{{ identifier_type }}' as identifier_type,
+        {{ identifier_type }} as identifier_value,
+        {{ loop.index }} as type_priority
+
+    from records
+    where {{ identifier_type }} is not null
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+final as (
+
+    select
+        record_key,
+        source,
+        identifier_type,
+        identifier_value,
+        identifier_type || ':' || identifier_value as node,
+        type_priority,
+        first_observed_at,
+        observed_at,
+        times_seen
+
+    from unpivoted
+
+)
+
+select * from final
