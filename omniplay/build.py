@@ -26,6 +26,9 @@ def build_project(
     # On DuckDB this only checks that every source file is there (failing early with a
     # message naming the missing source); other engines get the files copied in.
     load_sources(settings, prefix=(vars or {}).get("omniplay__raw_schema_prefix"))
-    run_dbt("seed", settings, vars=vars, full_refresh=full_refresh)
-    return run_dbt("build", settings, select=select, exclude=exclude, vars=vars,
-                   full_refresh=full_refresh, extra_args=["--exclude", "resource_type:seed"])
+    if select:
+        # A selection may leave out the lookup seeds its models read: load them first.
+        # A full build includes the seeds itself, so tests that join them (relationships
+        # to a seed) run too; excluding seeds from `dbt build` would silently drop those.
+        run_dbt("seed", settings, vars=vars, full_refresh=full_refresh)
+    return run_dbt("build", settings, select=select, exclude=exclude, vars=vars, full_refresh=full_refresh)
