@@ -22,7 +22,7 @@ from tests.support.env import patched_environ
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 # The one small dataset the suite builds on: big enough that every source has rows.
-TEST_DATASET = {"customers": 300, "days": 60, "seed": 20261122}
+TEST_DATASET = {"customers": 500, "days": 90, "seed": 20261122}
 
 PASSED = frozenset({"success", "pass"})
 
@@ -115,7 +115,7 @@ class DbtProject:
             return Settings.from_env()
 
     def build(self, **kwargs: Any) -> BuildRun:
-        """`omniplay build` in-process: load sources where needed, seed, then `dbt build`.
+        """`omniplay build` in-process: check or load the sources, then `dbt build` (seeds included).
 
         Raises AssertionError listing every failed node (not just the first few).
         """
