@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from datetime import datetime, timezone
 
 from omniplay.dbt import DbtResult, run_dbt
 from omniplay.settings import Settings
+
+
+def _with_dataset_clock(settings: Settings, vars: dict | None) -> dict | None:
+    """Pin omniplay__as_of to a generated dataset's simulated "now" unless the caller set it.
+
+    A simulated dataset ends on its manifest's `as_of`; judged by the wall clock, every
+    customer in it would look lapsed. Real sources have no manifest and use the build time.
+    """
+    manifest = settings.data_dir / "truth" / "manifest.json"
+    if (vars and "omniplay__as_of" in vars) or not manifest.exists():
+        return vars
+    as_of = json.loads(manifest.read_text()).get("as_of")
+    if not as_of:
+        return vars
+    stamp = datetime.fromisoformat(as_of.replace("Z", "+00:00")).astimezone(timezone.utc)
+    return {**(vars or {}), "omniplay__as_of": stamp.strftime("%Y-%m-%d %H:%M:%S")}
 
 
 def build_project(
@@ -22,6 +40,8 @@ def build_project(
     and Spark get them copied into `<prefix>_<source>.<entity>` tables first.
     """
     from omniplay.loader import load_sources
+
+    vars = _with_dataset_clock(settings, vars)
 
     # On DuckDB this only checks that every source file is there (failing early with a
     # message naming the missing source); other engines get the files copied in.
