@@ -225,7 +225,7 @@ class ChunkBuilder:
                              (mix != 1) * (1 + (rng.random(n) < 0.35) + (rng.random(n) < 0.1))) * web_user
         n_devices = np.where(pp.kind == ANON_WEB, anon_app, (mix != 0) * (1 + (rng.random(n) < 0.2))) * web_user
         n_ids = (n_cookies + n_devices).astype(np.int64)
-        rate = np.where(account, 0.045, 0.03) * w.days * pp.activity
+        rate = np.where(account, 0.053, 0.03) * w.days * pp.activity
         n_sess = np.where(web_user, 1 + rng.poisson(rate), 0)
         n_sess = np.maximum(n_sess, n_ids)
 
@@ -466,7 +466,7 @@ class ChunkBuilder:
             self._empty_part(("email", "events"))
             return
         first_c = np.searchsorted(camp, opt_at)
-        n_del = np.where(recipient & (first_c < len(camp)), rng.poisson(0.045 * w.days * pp.activity), 0)
+        n_del = np.where(recipient & (first_c < len(camp)), rng.poisson(0.05 * w.days * pp.activity), 0)
         dp, _ = _expand(n_del)
         D = len(dp)
         ci = first_c[dp] + np.floor(rng.random(D) * (len(camp) - first_c[dp])).astype(np.int64)

@@ -43,7 +43,11 @@ N_STYLES = 8
 
 def capacity() -> int:
     """How many people can get distinct numbers (the smallest country's capacity)."""
-    return min(len(prefixes) * 10 ** (length - len(prefixes[0])) for length, prefixes in RANGES.values())
+    def one(length: int, prefixes: tuple[str, ...]) -> int:
+        tail = length - len(prefixes[0])
+        return len(prefixes) * (9 * 10 ** (tail - 1) if tail >= 7 else 10**tail)
+
+    return min(10**7, *(one(*spec) for spec in RANGES.values()))
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,14 @@ def phone_matrix(country_code: np.ndarray, person: np.ndarray, style: np.ndarray
         pfx = q % len(prefixes)
         serial = q // len(prefixes)
         tail = length - len(prefixes[0])
-        tail_digits = digits(_scramble(serial, 7_654_321, 1_234_567 * (c + 1), tail), tail)
+        if tail >= 7:
+            # Never seven trailing zeros (staging treats "+44 7710000000"-like numbers as
+            # junk): the last digit is 1-9 and carries serial % 9, the rest is scrambled.
+            tail_digits = np.empty((len(serial), tail), dtype=np.uint8)
+            tail_digits[:, :-1] = digits(_scramble(serial // 9, 7_654_321, 1_234_567 * (c + 1), tail - 1), tail - 1)
+            tail_digits[:, -1] = 49 + serial % 9
+        else:
+            tail_digits = digits(_scramble(serial, 7_654_321, 1_234_567 * (c + 1), tail), tail)
         rows = np.flatnonzero(in_country)
         st = style[in_country]
         for k, prefix in enumerate(prefixes):
