@@ -208,10 +208,19 @@ def _span(delta: timedelta) -> str:
 
 @dataclass(frozen=True)
 class Schedule:
-    """A validated cron expression and IANA timezone. Build it with :meth:`parse`."""
+    """A validated, normalised cron expression and IANA timezone.
+
+    ``Schedule(cron, timezone)`` validates; :meth:`parse` does the same with an error
+    prefix that names the play.
+    """
 
     cron: str
     timezone: str
+
+    def __post_init__(self) -> None:
+        # Direct construction is validated too (with the generic field prefix).
+        object.__setattr__(self, "cron", _check_cron(self.cron, "schedule"))
+        _check_timezone(self.timezone, "schedule")
 
     @classmethod
     def parse(cls, cron: str, timezone: str, *, where: str = "schedule") -> Schedule:

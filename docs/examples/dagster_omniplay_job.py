@@ -20,8 +20,7 @@ Exit codes (docs/operations.md) map to Dagster outcomes:
     5  lock held               -> success, logged as skipped (another run is busy)
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: Dagster reads the `context` annotation.
 import json
 import os
 import subprocess

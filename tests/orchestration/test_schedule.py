@@ -346,3 +346,9 @@ def test_from_mapping():
         Schedule.from_mapping({"cron": "0 9 * * *"}, where="play x: schedule")
     with pytest.raises(ScheduleError, match="must be a mapping"):
         Schedule.from_mapping("0 9 * * *")  # type: ignore[arg-type]
+
+
+def test_direct_construction_validates_too():
+    assert Schedule("0  9 * * *", "UTC").cron == "0 9 * * *"
+    with pytest.raises(ScheduleError, match=r"^schedule\.cron: "):
+        Schedule("0 25 * * *", "UTC")
