@@ -142,6 +142,7 @@ class _DestinationState:
     buffer: list[Message] = field(default_factory=list)
     collected: list[Message] = field(default_factory=list)
     inflight: set[Future] = field(default_factory=set)
+    fatal: str | None = None  # set by the first fatal error: later batches fail fast
 
     @property
     def max_inflight(self) -> int:
@@ -541,6 +542,8 @@ class SyncEngine:
         try:
             for attempt in retrying:
                 with attempt:
+                    if state.fatal:
+                        raise FatalDestinationError(state.fatal)
                     for m in outstanding:
                         attempts[m.message_id] += 1
                     try:
@@ -586,7 +589,8 @@ class SyncEngine:
                 final[m.message_id] = Result(m.message_id, REJECTED, error_code=exc.code or "skipped",
                                              error_message=str(exc))
         except FatalDestinationError as exc:
-            fatal = f"{destination.name}: {exc}"
+            fatal = str(exc) if state.fatal else f"{destination.name}: {exc}"
+            state.fatal = fatal
             for m in outstanding:
                 final[m.message_id] = Result(m.message_id, "failed", error_code="fatal", error_message=fatal)
         return _Delivery([(final[m.message_id], attempts[m.message_id]) for m in batch], fatal)
