@@ -180,7 +180,9 @@ def start_postgres() -> Iterator[PostgresServer]:
     """Start a throwaway cluster on 127.0.0.1; stop it and delete its files on exit."""
     bindir = ensure_bindir()
     account = _service_account()
-    base = Path(tempfile.mkdtemp(prefix="omniplay-pg-"))
+    # The socket path must stay under the ~107-byte limit of Unix socket names.
+    short_tmp = "/tmp" if len(tempfile.gettempdir()) > 60 and os.path.isdir("/tmp") else None
+    base = Path(tempfile.mkdtemp(prefix="omniplay-pg-", dir=short_tmp))
     data = base / "data"
     log = base / "server.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}  # PGHOST & co. must not leak in
