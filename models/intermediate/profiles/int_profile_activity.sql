@@ -1,0 +1,112 @@
+{#-
+    Per profile: when it was first and last seen in each channel, its orders and revenue
+    by channel family (store, online), and the recent intent signals the propensity score
+    reads. Computed from staging through the identity map so the golden record does not
+    wait on the incremental event stream.
+-#}
+{%- set channels = ['web', 'app', 'store', 'email', 'sms', 'event'] -%}
+
+with
+
+touchpoints as (
+
+    select * from {{ ref('int_profile_touchpoints') }}
+
+),
+
+touches as (
+
+    select * from touchpoints
+    where profile_id is not null
+
+),
+
+{#- Home store: the store with the most visits in the last 12 months (ties: the most
+    recent visit, then the id). -#}
+store_visits as (
+
+    select
+        profile_id,
+        store_id,
+        count(distinct order_id) as visits,
+        max(occurred_at) as last_visit_at
+
+    from touches
+    where channel = 'store'
+        and store_id is not null
+        and occurred_at > {{ omniplay.as_of_timestamp() }} - interval '365 days'
+        and occurred_at <= {{ omniplay.as_of_timestamp() }}
+    group by profile_id, store_id
+
+),
+
+home_stores as (
+
+    select
+        profile_id,
+        store_id as most_visited_store_id,
+        visits as most_visited_store_visits_12m
+
+    from (
+        select
+            *,
+            row_number() over (partition by profile_id order by visits desc, last_visit_at desc, store_id) as store_rank
+        from store_visits
+    ) as ranked
+    where store_rank = 1
+
+),
+
+aggregated as (
+
+    select
+        profile_id,
+        {%- for channel in channels %}
+        min(case when channel = '{{ channel }}' then occurred_at end) as first_seen_{{ channel }}_at,
+        max(case when channel = '{{ channel }}' then occurred_at end) as last_seen_{{ channel }}_at,
+        {%- endfor %}
+        min(occurred_at) as first_seen_at,
+        max(occurred_at) as last_seen_at,
+        count(distinct case when event_type = 'purchase' and channel = 'store' then order_id end) as store_orders,
+        count(distinct case when event_type = 'purchase' and channel in ('web', 'app') then order_id end) as online_orders,
+        coalesce(sum(case when event_type in ('purchase', 'return') and channel = 'store' then revenue end), 0) as store_revenue,
+        coalesce(sum(case when event_type = 'purchase' and channel in ('web', 'app') then revenue end), 0) as online_revenue,
+        min(case when event_type = 'purchase' then occurred_at end) as first_purchase_at,
+        max(case when event_type = 'purchase' then occurred_at end) as last_purchase_at,
+        count(distinct case
+            when event_type = 'purchase' and occurred_at >= {{ omniplay.as_of_timestamp() }} - interval '365 days' then order_id
+        end) as orders_12m,
+        coalesce(sum(case
+            when event_type in ('purchase', 'return') and occurred_at >= {{ omniplay.as_of_timestamp() }} - interval '365 days' then revenue
+        end), 0) as revenue_12m,
+        count(case
+            when event_type = 'product_view' and occurred_at >= {{ omniplay.as_of_timestamp() }} - interval '14 days' then 1
+        end) as product_views_14d,
+        count(case
+            when event_type = 'add_to_cart' and occurred_at >= {{ omniplay.as_of_timestamp() }} - interval '14 days' then 1
+        end) as add_to_carts_14d,
+        count(case
+            when event_type = 'click' and channel in ('email', 'sms')
+                and occurred_at >= {{ omniplay.as_of_timestamp() }} - interval '30 days' then 1
+        end) as message_clicks_30d
+
+    from touches
+    where occurred_at <= {{ omniplay.as_of_timestamp() }}
+    group by profile_id
+
+),
+
+final as (
+
+    select
+        aggregated.*,
+        home_stores.most_visited_store_id,
+        home_stores.most_visited_store_visits_12m
+
+    from aggregated
+    left join home_stores
+        on aggregated.profile_id = home_stores.profile_id
+
+)
+
+select * from final

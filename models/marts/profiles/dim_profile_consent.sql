@@ -1,0 +1,134 @@
+{#-
+    Whether each profile may be contacted for marketing on each channel, and why.
+
+    - email / sms: allowed only if the address the golden record chose for the channel
+      (best_email, best_phone) has an opt-in and no later opt-out; the latest event for
+      that address wins (consent given for an old address does not carry over).
+    - store (outreach by store associates): the latest store-channel event on the
+      profile's CRM or loyalty id wins.
+    - A GDPR objection or do-not-contact on any identifier of the profile, or the CRM
+      do-not-contact flag, blocks every channel.
+    - No record means not allowed.
+-#}
+{%- set channels = ['email', 'sms', 'store'] -%}
+
+with
+
+profiles as (
+
+    select * from {{ ref('dim_profiles') }}
+
+),
+
+consent_events as (
+
+    select * from {{ ref('fct_consent_events') }}
+
+),
+
+profile_channels as (
+
+    {% for channel in channels %}
+    select
+        profile_id,
+        '{{ channel }}' as channel,
+        {% if channel == 'email' -%} best_email {%- elif channel == 'sms' -%} best_phone {%- else -%} cast(null as {{ dbt.type_string() }}) {%- endif %} as address,
+        do_not_contact,
+        crm_id,
+        loyalty_id
+
+    from profiles
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+blocks as (
+
+    select
+        profile_id,
+        max(occurred_at) as blocked_at,
+        max(action) as block_action
+
+    from consent_events
+    where blocks_all_marketing
+        and profile_id is not null
+    group by profile_id
+
+),
+
+{#- Channel-specific events, attached to the profile channel they speak for. -#}
+channel_events as (
+
+    select
+        profile_channels.profile_id,
+        profile_channels.channel,
+        consent_events.action,
+        consent_events.source,
+        consent_events.occurred_at,
+        consent_events.consent_event_id
+
+    from profile_channels
+    inner join consent_events
+        on consent_events.channel = profile_channels.channel
+        and (
+            (profile_channels.channel in ('email', 'sms')
+                and consent_events.identifier_type = case profile_channels.channel when 'email' then 'email' else 'phone' end
+                and consent_events.identifier_value = profile_channels.address)
+            or (profile_channels.channel = 'store'
+                and ((consent_events.identifier_type = 'crm_id' and consent_events.identifier_value = profile_channels.crm_id)
+                    or (consent_events.identifier_type = 'loyalty_id' and consent_events.identifier_value = profile_channels.loyalty_id)))
+        )
+    where consent_events.action in ('opt_in', 'opt_out')
+
+),
+
+latest_channel_events as (
+
+    select *
+    from (
+        select
+            *,
+            row_number() over (
+                partition by profile_id, channel
+                {# on a tie, the opt-out wins #}
+                order by occurred_at desc, case when action = 'opt_out' then 0 else 1 end, consent_event_id
+            ) as recency_rank
+        from channel_events
+    ) as ranked
+    where recency_rank = 1
+
+),
+
+final as (
+
+    select
+        profile_channels.profile_id,
+        profile_channels.channel,
+        case
+            when blocks.profile_id is not null or profile_channels.do_not_contact then false
+            when profile_channels.channel in ('email', 'sms') and profile_channels.address is null then false
+            else coalesce(latest_channel_events.action = 'opt_in', false)
+        end as is_allowed,
+        case
+            when blocks.block_action = 'gdpr_objection' then 'gdpr_objection'
+            when blocks.profile_id is not null or profile_channels.do_not_contact then 'do_not_contact'
+            when profile_channels.channel in ('email', 'sms') and profile_channels.address is null then 'no_address'
+            when latest_channel_events.action = 'opt_in' then 'opted_in'
+            when latest_channel_events.action = 'opt_out' then 'opted_out'
+            else 'no_consent_record'
+        end as reason,
+        profile_channels.address,
+        latest_channel_events.source as consent_source,
+        coalesce(blocks.blocked_at, latest_channel_events.occurred_at) as updated_at
+
+    from profile_channels
+    left join blocks
+        on profile_channels.profile_id = blocks.profile_id
+    left join latest_channel_events
+        on profile_channels.profile_id = latest_channel_events.profile_id
+        and profile_channels.channel = latest_channel_events.channel
+
+)
+
+select * from final
