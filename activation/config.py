@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +87,7 @@ class Config:
         except ValidationError as exc:
             raise ConfigError(_first_error(where, exc)) from None
 
-    def build(self, name: str) -> tuple[Destination, DestinationConfig]:
+    def build(self, name: str, clock: Callable[[], datetime] | None = None) -> tuple[Destination, DestinationConfig]:
         """Instantiate destination `name` with its validated settings and rate limiter."""
         cfg = self.destination_config(name)
         cls = resolve(cfg.type)
@@ -94,7 +96,8 @@ class Config:
         except ValidationError as exc:
             raise ConfigError(_first_error(f"{self.path}: destinations.{name}.settings", exc)) from None
         limiter = TokenBucket(cfg.rate_limit, cfg.burst) if cfg.rate_limit else Unlimited()
-        context = DestinationContext(project_dir=self.project_dir, limiter=limiter)
+        context = DestinationContext(project_dir=self.project_dir, limiter=limiter,
+                                     **({"clock": clock} if clock else {}))
         return cls(name, settings, context), cfg
 
 

@@ -255,7 +255,7 @@ class SyncEngine:
             if name not in self.config.raw.destinations:
                 self._unknown.add(name)
                 continue
-            destination, cfg = self.config.build(name)
+            destination, cfg = self.config.build(name, clock=self.clock)
             batch = cfg.batch_size or destination.default_batch_size
             executor = ThreadPoolExecutor(max_workers=cfg.max_concurrency, thread_name_prefix=f"omniplay-{name}")
             self._states[name] = _DestinationState(destination, cfg, executor, batch)

@@ -10,7 +10,8 @@ the play), RetriableDestinationError (back off and retry) or SkippableDestinatio
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -61,12 +62,17 @@ class Result:
     opt_out: bool = False  # the provider says the recipient unsubscribed
 
 
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 @dataclass(frozen=True)
 class DestinationContext:
-    """Where a destination may write and how it limits its own pace."""
+    """Where a destination may write, how it limits its own pace, and what time it is."""
 
     project_dir: Path
     limiter: Any  # flow.TokenBucket or flow.Unlimited; acquire() once per request
+    clock: Callable[[], datetime] = _utcnow
 
 
 class DestinationSettings(BaseModel):
