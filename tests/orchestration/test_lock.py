@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import re
 import signal
 import socket
@@ -35,35 +36,46 @@ WAIT = 20.0  # generous upper bound for a subprocess to start on a busy 2-core m
 
 
 class Holder:
-    """A lock_holder.py subprocess and the lines it printed."""
+    """A lock_holder.py subprocess and the lines it prints (read by a thread, so a hung
+    process fails the test after WAIT seconds instead of blocking it)."""
 
     def __init__(self, lock_file: Path, *args: str) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, str(HOLDER), str(lock_file), *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
-        self.lines: list[str] = []
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        for line in self.proc.stdout:
+            self._lines.put(line.strip())
+        self._lines.put(None)  # end of output
 
     def expect(self, prefix: str) -> str:
-        """Read stdout until a line starting with prefix; return the rest of it."""
+        """Wait for a stdout line starting with prefix; return the rest of it."""
         deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
+        while True:
+            try:
+                line = self._lines.get(timeout=max(deadline - time.monotonic(), 0.01))
+            except queue.Empty:
+                raise AssertionError(f"no {prefix!r} line within {WAIT}s") from None
+            if line is None:
+                self.proc.wait(timeout=WAIT)
                 raise AssertionError(f"holder exited before {prefix!r}: {self.proc.stderr.read()}")
-            self.lines.append(line.strip())
             if line.startswith(prefix):
                 return line[len(prefix):].strip()
-        raise AssertionError(f"no {prefix!r} within {WAIT}s")
 
-    def finish(self) -> tuple[int, str, str]:
-        out, err = self.proc.communicate(timeout=WAIT)
-        return self.proc.returncode, out, err
+    def finish(self) -> tuple[int, str]:
+        """Wait for the exit; return the exit code and stderr."""
+        self.proc.wait(timeout=WAIT)
+        return self.proc.returncode, self.proc.stderr.read()
 
     def kill(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
-        self.proc.communicate(timeout=WAIT)
+        self.proc.wait(timeout=WAIT)
+        self.proc.stderr.close()
 
 
 @pytest.fixture
@@ -88,9 +100,11 @@ def test_two_processes_racing_one_wins_the_other_exits_5(tmp_path, holders):
         deadline = time.monotonic() + WAIT
         while all(h.proc.poll() is None for h in pair) and time.monotonic() < deadline:
             time.sleep(0.01)
-        loser = next(h for h in pair if h.proc.poll() is not None)
+        finished = [h for h in pair if h.proc.poll() is not None]
+        assert len(finished) == 1, "expected exactly one process to give up at once"
+        loser = finished[0]
         winner = next(h for h in pair if h is not loser)
-        code, _, err = loser.finish()
+        code, err = loser.finish()
         assert code == 5, err
         winner_pid = int(winner.expect("ACQUIRED"))
         assert winner_pid == winner.proc.pid
@@ -148,7 +162,7 @@ def test_takeover_is_reported_by_the_next_process(tmp_path, holders):
     second.expect("ACQUIRED")
     assert int(second.expect("TOOK_OVER")) == dead
     release.touch()
-    code, _, err = second.finish()
+    code, err = second.finish()
     assert code == 0
     assert f"took over stale lock from pid {dead}" in err  # logged as a warning (stderr)
 
@@ -181,16 +195,14 @@ def test_second_lock_in_the_same_process_is_refused(tmp_path):
         assert error.path == path
         assert str(error).startswith("target 'postgres' is locked by another omniplay run: ")
     assert not lock.locked
-    with pytest.raises(RuntimeError, match="already held"):
-        with TargetLock(path, target="postgres", command="x") as again:
-            again.acquire()
+    with pytest.raises(RuntimeError, match="already held"), TargetLock(path, target="postgres", command="x") as again:
+        again.acquire()
 
 
 def test_lock_is_released_when_the_block_raises(tmp_path):
     path = tmp_path / "x.lock"
-    with pytest.raises(ZeroDivisionError):
-        with TargetLock(path, target="duckdb", command="omniplay run"):
-            1 / 0
+    with pytest.raises(KeyError), TargetLock(path, target="duckdb", command="omniplay run"):
+        raise KeyError("boom")
     with TargetLock(path, target="duckdb", command="omniplay run") as lock:
         assert lock.took_over is None
 
@@ -281,5 +293,5 @@ def test_lock_timeout_from_the_environment(clean_env, tmp_path):
     assert target_lock(settings, command="omniplay run", timeout=1.5).timeout == 1.5
     for bad in ("soon", "-1", "nan"):
         clean_env.setenv("OMNIPLAY_LOCK_TIMEOUT", bad)
-        with pytest.raises(ConfigError, match="OMNIPLAY_LOCK_TIMEOUT: .* is not a number of seconds"):
+        with pytest.raises(ConfigError, match=r"OMNIPLAY_LOCK_TIMEOUT: .* is not a number of seconds"):
             target_lock(settings, command="omniplay run")

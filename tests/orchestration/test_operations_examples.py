@@ -179,7 +179,7 @@ def dagster_example(tmp_path, monkeypatch):
 
 
 def test_dagster_definitions_load(dagster_example):
-    dg, module, _ = dagster_example
+    _, module, _ = dagster_example
     defs = module.defs
     assert {job.name for job in (module.omniplay_nightly, module.omniplay_dispatcher)} == {
         "omniplay_nightly", "omniplay_dispatcher"}
