@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Annotated
 
 import typer
 
@@ -12,6 +13,7 @@ from cli import generate as generate_cmd
 from cli import lift as lift_cmd
 from cli import sync as sync_cmd
 from omniplay.errors import OmniplayError
+from omniplay.logs import configure_logging
 
 
 def _exits_on_omniplay_errors(func):
@@ -47,6 +49,26 @@ app = _OmniplayApp(
     add_completion=False,
     pretty_exceptions_show_locals=False,  # secrets must never reach a traceback
 )
+
+
+@app.callback()
+def _root(
+    log_format: Annotated[
+        str | None,
+        typer.Option("--log-format", envvar="OMNIPLAY_LOG_FORMAT",
+                     help="Log output: text (default, readable) or json (one object per line, for schedulers)."),
+    ] = None,
+    log_level: Annotated[
+        str | None,
+        typer.Option("--log-level", envvar="OMNIPLAY_LOG_LEVEL", help="Log level: DEBUG, INFO (default), WARNING, ERROR."),
+    ] = None,
+) -> None:
+    """Warehouse-native customer orchestration: identify, orchestrate, decide, activate, measure."""
+    if log_format not in (None, "text", "json"):
+        raise typer.BadParameter("must be 'text' or 'json'", param_hint="--log-format")
+    configure_logging(format=log_format, level=log_level)
+
+
 app.command("generate")(generate_cmd.generate)
 app.command("build")(build_cmd.build)
 app.command("demo")(demo_cmd.demo)
