@@ -101,7 +101,9 @@ EMAIL_DOMAINS = {
 
 # Placeholder values people type when they do not want to give the real one.
 JUNK_EMAILS = ("test@test.com", "noemail@example.com", "null", "unknown", "N/A", "", "none@none.com")
+JUNK_EMAIL_WEIGHTS = (0.3, 0.3, 0.08, 0.08, 0.08, 0.08, 0.08)
 JUNK_PHONES = ("0000000000", "1234567890", "null", "unknown", "N/A", "", "000-000-0000")
+JUNK_PHONE_WEIGHTS = (0.3, 0.3, 0.08, 0.08, 0.08, 0.08, 0.08)
 JUNK_IDS = ("", "null", "unknown", "n/a", "-1", "0", "NULL", "N/A")
 
 CATEGORIES = (

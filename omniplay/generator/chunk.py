@@ -175,7 +175,8 @@ class ChunkBuilder:
         att = np.flatnonzero(pp.attendee)
         if len(w.event_codes) == 0 or len(att) == 0:
             self._empty(("events", "badge_scans"))
-            self.act.badge_person = np.zeros(0, dtype=np.int64)
+            self.act.badge_person = self.act.badge_at = np.zeros(0, dtype=np.int64)
+            self.act.badge_event = pa.array([], type=pa.string())
             return
         by_country = [np.flatnonzero(w.event_country == c) for c in range(len(C.COUNTRIES))]
         flat = np.concatenate(by_country)
@@ -598,6 +599,8 @@ class ChunkBuilder:
             for k in cols:
                 cols[k].append(c[k])
         k = sum(len(x) for x in cols["person"])
+        if k == 0:
+            return TABLES[("consent", "consent_log")].empty_table()
         order = np.lexsort((np.concatenate(cols["occurred_at"]), np.concatenate(cols["person"])))
         at = np.concatenate(cols["occurred_at"])[order]
 

@@ -103,7 +103,7 @@ class People:
     objected_at: np.ndarray
 
     # --- raw (messy) renderings for source records -------------------------------------
-    def raw_email(self, rng: np.random.Generator, rows: np.ndarray, junk_share: float = 0.35) -> pa.Array:
+    def raw_email(self, rng: np.random.Generator, rows: np.ndarray, junk_share: float = 0.5) -> pa.Array:
         """The person's e-mail as typed into a record; junk or null when they gave none."""
         base = self.email.take(pa.array(rows))
         style = rng.choice(6, size=len(rows), p=[0.62, 0.12, 0.05, 0.10, 0.06, 0.05])
@@ -113,7 +113,7 @@ class People:
         padded_cap = pc.binary_join_element_wise("  ", cap, " ", "")
         title = pc.utf8_title(base)
         real = pc.choose(pa.array(style.astype(np.int8)), base, cap, upper, padded, padded_cap, title)
-        junk = A.pick(list(C.JUNK_EMAILS), rng.integers(len(C.JUNK_EMAILS), size=len(rows)),
+        junk = A.pick(list(C.JUNK_EMAILS), rng.choice(len(C.JUNK_EMAILS), size=len(rows), p=C.JUNK_EMAIL_WEIGHTS),
                       null_mask=rng.random(len(rows)) >= junk_share)
         return pc.if_else(pa.array(self.has_email[rows]), real, junk)
 
@@ -126,7 +126,7 @@ class People:
         style_int = rng.choice(ph.INTERNATIONAL_STYLES, size=k, p=[0.6, 0.3, 0.1])
         style = np.where(national_ok, style_nat, style_int)
         real = ph.phones(self.country[rows], self.p[rows], style)
-        junk = A.pick(list(C.JUNK_PHONES), rng.integers(len(C.JUNK_PHONES), size=k),
+        junk = A.pick(list(C.JUNK_PHONES), rng.choice(len(C.JUNK_PHONES), size=k, p=C.JUNK_PHONE_WEIGHTS),
                       null_mask=rng.random(k) >= junk_share)
         keep = self.has_phone[rows] if include is None else (self.has_phone[rows] & include)
         return pc.if_else(pa.array(keep), real, junk)
@@ -170,7 +170,7 @@ def make_people(world: World, rng: np.random.Generator, first_person: int, n: in
     flat_stores, st_off, st_len = _flat(world.stores_by_country)
     home_store = flat_stores[within(rng, st_off, st_len, country)][src]
 
-    has_email = ident & (rng.random(n) < 0.95)
+    has_email = ident & (rng.random(n) < 0.93)
     has_phone = ident & (rng.random(n) < 0.80)
     has_email |= ident & ~has_email & ~has_phone
     has_crm = ident & (rng.random(n) < 0.85)
