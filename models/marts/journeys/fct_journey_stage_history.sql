@@ -1,0 +1,42 @@
+{#- Journey stage history: one row per profile and stage interval up to the as-of time;
+    valid_to is null on the current row. State machine: docs/journeys.md. -#}
+with
+
+timeline as (
+
+    select * from {{ ref('int_journey_stage_timeline') }}
+
+),
+
+customer_events as (
+
+    select * from {{ ref('fct_customer_events') }}
+
+),
+
+as_of as (
+
+    select {{ omniplay.journey_as_of('customer_events') }} as as_of_at
+
+),
+
+final as (
+
+    select
+        timeline.profile_id || ':' || cast(timeline.stage_sequence as {{ dbt.type_string() }}) as stage_history_id,
+        timeline.profile_id,
+        timeline.stage_sequence,
+        timeline.stage,
+        timeline.previous_stage,
+        timeline.transition_reason,
+        timeline.valid_from,
+        case when timeline.valid_to <= as_of.as_of_at then timeline.valid_to end as valid_to,
+        (timeline.valid_to is null or timeline.valid_to > as_of.as_of_at) as is_current
+
+    from timeline
+    cross join as_of
+    where timeline.valid_from <= as_of.as_of_at
+
+)
+
+select * from final
