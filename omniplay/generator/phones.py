@@ -87,6 +87,20 @@ def _templates(country: str, prefix: str) -> tuple[_Template, ...]:
     return tuple(_template(styles[s], nsn) for s in range(N_STYLES))
 
 
+@lru_cache(maxsize=None)
+def _layouts(country: str) -> tuple[tuple[tuple[_Template, ...], np.ndarray], ...]:
+    """Distinct written layouts of a country's ranges, each with the range indices using it."""
+    groups: dict[tuple, list[int]] = {}
+    first: dict[tuple, tuple[_Template, ...]] = {}
+    for k, prefix in enumerate(RANGES[country][1]):
+        templates = _templates(country, prefix)
+        key = tuple((bytes(b if i not in set(t.slots.tolist()) else 0 for i, b in enumerate(t.text)),
+                     tuple(t.slots.tolist())) for t in templates)
+        groups.setdefault(key, []).append(k)
+        first.setdefault(key, templates)
+    return tuple((first[key], np.array(members)) for key, members in groups.items())
+
+
 def _scramble(x: np.ndarray, mult: int, add: int, width: int) -> np.ndarray:
     from omniplay.generator.people import scramble
 
@@ -118,20 +132,21 @@ def phone_matrix(country_code: np.ndarray, person: np.ndarray, style: np.ndarray
             tail_digits = digits(_scramble(serial, 7_654_321, 1_234_567 * (c + 1), tail), tail)
         rows = np.flatnonzero(in_country)
         st = style[in_country]
-        for k, prefix in enumerate(prefixes):
-            in_prefix = pfx == k
-            if not in_prefix.any():
-                continue
-            nsn = np.empty((int(in_prefix.sum()), length), dtype=np.uint8)
-            nsn[:, : len(prefix)] = np.frombuffer(prefix.encode(), dtype=np.uint8)
-            nsn[:, len(prefix):] = tail_digits[in_prefix]
-            for s, tpl in enumerate(_templates(country, prefix)):
-                sel = in_prefix & (st == s)
+        prefix_bytes = np.array([list(p.encode()) for p in prefixes], dtype=np.uint8)
+        nsn = np.empty((len(rows), length), dtype=np.uint8)
+        nsn[:, : prefix_bytes.shape[1]] = prefix_bytes[pfx]
+        nsn[:, prefix_bytes.shape[1]:] = tail_digits
+        # Ranges of a country share a written layout except where phonenumbers formats
+        # them differently (e.g. German 15x vs 17x): fill once per distinct layout.
+        for layout, members in _layouts(country):
+            in_layout = np.isin(pfx, members)
+            for s, tpl in enumerate(layout):
+                sel = in_layout & (st == s)
                 if not sel.any():
                     continue
                 block = np.frombuffer(tpl.text, dtype=np.uint8)
                 mat = np.broadcast_to(block, (int(sel.sum()), len(block))).copy()
-                mat[:, tpl.slots] = nsn[sel[in_prefix]]
+                mat[:, tpl.slots] = nsn[sel]
                 target = rows[sel]
                 out[target, : len(block)] = mat
                 lengths[target] = len(block)
