@@ -1,6 +1,6 @@
 {#-
     Materialization `connected_components`: the model's SQL returns an undirected edge list
-    (`node_a`, `node_b`; a self-loop or a null `node_b` carries an isolated node, duplicate
+    (`node_a`, `node_b`; a self-loop or a null on one side carries an isolated node, duplicate
     edges are harmless) and the model becomes one row per node: (`node`, `component`), where
     `component` is the smallest node id of the node's connected component.
 

@@ -23,7 +23,7 @@ REPO_DIR = Path(__file__).resolve().parents[2]
 CC_PROJECT_DIR = Path(__file__).resolve().parent / "dbt_cc_project"
 INPUT_SCHEMA = "cc_input"
 
-Edge = tuple[str, "str | None"]
+Edge = tuple["str | None", "str | None"]  # None: a null end
 
 
 def round_bound(nodes: int) -> float:
@@ -100,7 +100,7 @@ class CcProject:
                     cur.execute(f"create table {INPUT_SCHEMA}.{name} (node_a varchar, node_b varchar)")
                     buffer = io.StringIO()
                     writer = csv.writer(buffer)
-                    writer.writerows((a, "" if b is None else b) for a, b in edges)
+                    writer.writerows(("" if a is None else a, "" if b is None else b) for a, b in edges)
                     buffer.seek(0)
                     cur.copy_expert(f"copy {INPUT_SCHEMA}.{name} from stdin with (format csv, null '')", buffer)
         finally:

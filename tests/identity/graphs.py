@@ -22,21 +22,22 @@ SIZE_CLASSES = ("small",) * 6 + ("medium",) * 3 + ("large",)
 
 @dataclass(frozen=True)
 class Graph:
-    """Integer nodes 0..n-1 and the edge rows to load; `None` as the second end is a null."""
+    """Integer nodes 0..n-1 and the edge rows to load; `None` is a null end."""
 
     n: int
-    edges: tuple[tuple[int, int | None], ...]
+    edges: tuple[tuple[int | None, int | None], ...]
     shapes: tuple[str, ...]
 
-    def labelled(self, index: int) -> list[tuple[str, str | None]]:
+    def labelled(self, index: int) -> list[tuple[str | None, str | None]]:
         """The edge rows with node ids of graph number `index`."""
-        return [(node_id(index, a), None if b is None else node_id(index, b)) for a, b in self.edges]
+        return [(None if a is None else node_id(index, a), None if b is None else node_id(index, b))
+                for a, b in self.edges]
 
     def expected(self, index: int) -> dict[str, str]:
         """node id -> smallest node id of its component, from networkx."""
         graph = nx.Graph()
         graph.add_nodes_from(node_id(index, v) for v in range(self.n))
-        graph.add_edges_from((a, b) for a, b in self.labelled(index) if b is not None)
+        graph.add_edges_from((a, b) for a, b in self.labelled(index) if a is not None and b is not None)
         expected: dict[str, str] = {}
         for members in nx.connected_components(graph):
             label = min(members)
@@ -56,7 +57,7 @@ def _size(draw, small: int, medium: int, large: int) -> int:
 
 
 @st.composite
-def _part(draw) -> tuple[str, int, list[tuple[int, int | None]]]:
+def _part(draw) -> tuple[str, int, list[tuple[int | None, int | None]]]:
     """One connected shape (or a set of isolated nodes) on nodes 0..n-1."""
     shape = draw(st.sampled_from(["path", "star", "clique", "cycle", "tree", "random", "isolated"]))
     rnd = random.Random(draw(st.integers(0, 2**32 - 1)))
@@ -81,17 +82,17 @@ def _part(draw) -> tuple[str, int, list[tuple[int, int | None]]]:
         # Unlinked nodes of a random part still belong to the graph: carry them with self-loops.
         return shape, n, edges + [(v, v) for v in range(n)]
     n = draw(st.integers(1, 20))
-    return shape, n, [(v, v if rnd.random() < 0.5 else None) for v in range(n)]
+    return shape, n, [rnd.choice([(v, v), (v, None), (None, v)]) for v in range(n)]
 
 
 @st.composite
 def graphs(draw) -> Graph:
     """A graph as described in the module docstring."""
     parts = draw(st.lists(_part(), min_size=1, max_size=4))
-    edges: list[tuple[int, int | None]] = []
+    edges: list[tuple[int | None, int | None]] = []
     offset = 0
     for _shape, n, part_edges in parts:
-        edges += [(a + offset, None if b is None else b + offset) for a, b in part_edges]
+        edges += [(None if a is None else a + offset, None if b is None else b + offset) for a, b in part_edges]
         offset += n
     total = offset
     edges += draw(st.lists(st.tuples(st.integers(0, total - 1), st.integers(0, total - 1)), max_size=4))
@@ -101,8 +102,8 @@ def graphs(draw) -> Graph:
         rnd.shuffle(labels)
     repeats = draw(st.integers(0, 5))
     edges += [rnd.choice(edges) for _ in range(repeats)] if edges else []
-    rows = [(labels[a], None if b is None else labels[b]) for a, b in edges]
-    rows = [(b, a) if b is not None and rnd.random() < 0.5 else (a, b) for a, b in rows]
+    rows = [(None if a is None else labels[a], None if b is None else labels[b]) for a, b in edges]
+    rows = [(b, a) if rnd.random() < 0.5 else (a, b) for a, b in rows]
     rnd.shuffle(rows)
     return Graph(n=total, edges=tuple(rows), shapes=tuple(shape for shape, _, _ in parts))
 
@@ -129,6 +130,7 @@ def generate(count: int) -> list[Graph]:
     @example(shuffled_path(10_000, seed=1))
     @example(Graph(n=1, edges=((0, 0),), shapes=("isolated",)))
     @example(Graph(n=1, edges=((0, None),), shapes=("isolated",)))
+    @example(Graph(n=1, edges=((None, 0),), shapes=("isolated",)))
     @example(Graph(n=2, edges=((0, 1), (1, 0), (0, 1), (1, 1)), shapes=("duplicates",)))
     def collect(graph: Graph) -> None:
         drawn.append(graph)
@@ -137,6 +139,6 @@ def generate(count: int) -> list[Graph]:
     return drawn
 
 
-def edge_rows(graphs_: Iterable[Graph]) -> list[tuple[str, str | None]]:
+def edge_rows(graphs_: Iterable[Graph]) -> list[tuple[str | None, str | None]]:
     """All graphs' edge rows in one list, graph i prefixed `g<i>_`."""
     return [row for index, graph in enumerate(graphs_) for row in graph.labelled(index)]

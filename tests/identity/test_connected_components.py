@@ -119,7 +119,7 @@ def test_round_log_records_each_build(duckdb_cc: tuple[CcProject, BuildOutcome],
 
     sizes = Counter(component for answer in expected for component in answer.values())
     distinct_edges = {frozenset(edge) for i, graph in enumerate(cc_graphs)
-                      for edge in graph.labelled(i) if edge[1] is not None and edge[0] != edge[1]}
+                      for edge in graph.labelled(i) if None not in edge and edge[0] != edge[1]}
     assert graphs_entry["nodes"] == sum(graph.n for graph in cc_graphs)
     assert graphs_entry["edges"] == len(distinct_edges)
     assert graphs_entry["components"] == len(sizes)
