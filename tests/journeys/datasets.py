@@ -56,4 +56,9 @@ def snapshot(data_dir: Path, out: Path, loaded_by: dt.datetime) -> Path:
             destination.parent.mkdir(parents=True, exist_ok=True)
             pq.write_table(kept, destination)
     shutil.copytree(data_dir / "truth", out / "truth")
+    # The snapshot's own "now": omniplay build pins omniplay__as_of from the manifest.
+    manifest_path = out / "truth" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["as_of"] = cutoff.strftime("%Y-%m-%dT%H:%M:%SZ")
+    manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
     return out

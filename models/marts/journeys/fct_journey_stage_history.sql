@@ -8,15 +8,9 @@ timeline as (
 
 ),
 
-customer_events as (
-
-    select * from {{ ref('fct_customer_events') }}
-
-),
-
 as_of as (
 
-    select {{ omniplay.journey_as_of('customer_events') }} as as_of_at
+    select {{ omniplay.as_of_timestamp() }} as as_of_at
 
 ),
 
