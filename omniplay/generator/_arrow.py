@@ -12,6 +12,9 @@ import pyarrow as pa
 
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _UUID_SLOTS = np.array([i for i in range(36) if i not in (8, 13, 18, 23)])
+# every byte value as its two hex digits, laid out so that a uint16 view is the text
+_HEX_PAIRS = np.frombuffer(b"".join(f"{b:02x}".encode() for b in range(256)), dtype=np.uint16)
+_HEX_PAIRS_UPPER = np.frombuffer(b"".join(f"{b:02X}".encode() for b in range(256)), dtype=np.uint16)
 
 
 def fixed_width(mat: np.ndarray) -> pa.StringArray:
@@ -55,12 +58,9 @@ def uuids(rng: np.random.Generator, n: int, upper: bool = False) -> pa.StringArr
     raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    nibbles = np.empty((n, 32), dtype=np.uint8)
-    nibbles[:, 0::2] = raw >> 4
-    nibbles[:, 1::2] = raw & 0x0F
-    table = np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8) if upper else _HEX
+    pairs = (_HEX_PAIRS_UPPER if upper else _HEX_PAIRS)[raw].view(np.uint8).reshape(n, 32)
     mat = np.full((n, 36), ord("-"), dtype=np.uint8)
-    mat[:, _UUID_SLOTS] = table[nibbles]
+    mat[:, _UUID_SLOTS] = pairs
     return fixed_width(mat)
 
 

@@ -327,8 +327,9 @@ class ChunkBuilder:
         buy_session = sk == BUY
         order_no = np.cumsum(buy_session) - 1
         is_order = np.isin(etype, (CHECKOUT, PURCHASE))
-        order_id = A.prefixed_ids("O", self.index * 10**8 + order_no[es], 12)
-        order_id = A.with_nulls(order_id, ~is_order)
+        order_rows = np.flatnonzero(is_order)
+        order_id = A.prefixed_ids("O", self.index * 10**8 + order_no[es[order_rows]], 12).take(
+            pa.array(np.cumsum(is_order) - 1, mask=~is_order))
         qty = 1 + (rng.random(E) < 0.2)
         revenue = pa.array(np.round(w.product_price[product] * qty, 2), mask=etype != PURCHASE)
         term = rng.integers(len(C.SEARCH_TERMS), size=E)

@@ -22,6 +22,7 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 # The simulated "now" is a fixed anchor, never the wall clock, so a seed means one dataset.
 AS_OF = dt.datetime(2026, 6, 1, 0, 0, tzinfo=dt.timezone.utc)
 ONLINE_STORE = "S000"
+_LUT_SIZE = 2**20
 
 
 def to_micros(value: dt.datetime) -> int:
@@ -64,9 +65,18 @@ class World:
     event_country: np.ndarray
     event_at: np.ndarray
     event_venue: np.ndarray     # store index or -1 (off-site venue)
+    _product_lut: np.ndarray | None = None
 
     def sample_products(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        return np.minimum(np.searchsorted(self.product_cdf, rng.random(n), side="right"), len(self.product_cdf) - 1)
+        """Products by popularity: a 2**20-slot lookup table of the CDF (faster than searchsorted)."""
+        if self._product_lut is None:
+            slots = (np.arange(_LUT_SIZE) + 0.5) / _LUT_SIZE
+            self._product_lut = np.minimum(np.searchsorted(self.product_cdf, slots, side="right"),
+                                           len(self.product_cdf) - 1).astype(np.int32)
+        return self._product_lut[rng.integers(0, _LUT_SIZE, size=n)].astype(np.int64)
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_product_lut": None}  # rebuilt in each process, not pickled
 
 
 def _tz_offsets(tz_names: list[str], first_day: int, n_days: int) -> np.ndarray:
