@@ -1,3 +1,7 @@
+{# The largest source, deduplicated with a window over all of it: a table pays for that
+   once per build instead of once per reader (every data test and downstream model). #}
+{{ config(materialized='table') }}
+
 with
 
 source as (
