@@ -2,21 +2,28 @@
 
 The truth (`truth/identity.parquet`) says which person every real identifier belongs to;
 planted junk (test@test.com, 0000000000, null, unknown, ...) and households sharing one
-e-mail are the traps. Everything here reads the session's `duckdb_build`.
+e-mail are the traps. Most tests read the session's `duckdb_build`; the guard tests build
+the identity subgraph on a small generated dataset with hand-made records appended.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
 
 from omniplay.generator import catalog
 from omniplay.identity_quality import pairwise_scores
-from tests.support.dbt import BuildRun
+from tests.support.dbt import BuildRun, DbtProject
 
 pytestmark = pytest.mark.dbt
 
@@ -262,6 +269,193 @@ def test_every_identifier_once_and_profiles_unique(duckdb_build: BuildRun) -> No
         having p.identifiers <> count(*)
     """)
     assert not identifiers, identifiers[:10]
+
+
+# --- Guards on planted records ------------------------------------------------------------
+# A small generated dataset with hand-made records appended (ids and e-mail domains that the
+# generator never produces), built through the identity subgraph of the real project.
+
+GUARD_DATASET = {"customers": 60, "days": 30, "seed": 7}
+GUARD_SELECTION = ["+rpt_identity_guard_hits", "+dim_identity_map"]
+# Run only the data tests whose every parent is selected (a relationship to an unbuilt model would fail).
+SUBGRAPH_ENV = {"DBT_INDIRECT_SELECTION": "cautious"}
+SHARED_EMAIL = "frontdesk@planted-hotel.example"      # 11 CRM records: over the threshold of 10
+THRESHOLD_EMAIL = "family@planted-house.example"      # exactly 10 CRM records: at the threshold
+THRESHOLD_WINNER = "CG0205"                           # the most recently updated of the ten
+SHARED_CARD = "tok_planted_shared"
+MANY_EMAILS_CRM = "CG0301"
+
+
+def _planted_rows(as_of: datetime, store_id: str) -> dict[tuple[str, str], list[dict]]:
+    """The planted source rows, per (source, entity)."""
+    def at(days_ago: float) -> datetime:
+        return as_of - timedelta(days=days_ago)
+
+    def crm(crm_id: str, email: str | None, phone: str | None = None, updated: float = 5.0) -> dict:
+        return {"crm_id": crm_id, "first_name": "Planted", "last_name": crm_id, "email": email, "phone": phone,
+                "country": "US", "birth_date": None, "created_at": at(400), "updated_at": at(updated),
+                "do_not_contact": False, "_loaded_at": at(2)}
+
+    customers = [
+        # (a) two people type the same blocklisted address and phone, two others a placeholder pattern
+        crm("CG0001", "TEST@test.com", "000-000-0000"),
+        crm("CG0002", " test@test.com", "000-000-0000"),
+        crm("CG0003", "no-reply@planted-shop.example"),
+        crm("CG0004", "No-Reply@planted-shop.example "),
+        # (e) two CRM records joined through a loyalty member: a path no per-identifier limit sees
+        crm("CG0401", "path.one@planted.example"),
+        crm("CG0402", None, "+1 415 555 0142"),
+        # (d) one CRM record with six e-mails (its own and five web accounts')
+        crm(MANY_EMAILS_CRM, "ann.1@planted.example", updated=1.0),
+    ]
+    # (b) a shared desk address over the threshold, and a family address exactly at it
+    customers += [crm(f"CG01{i:02d}", SHARED_EMAIL) for i in range(1, 12)]
+    customers += [crm(f"CG02{i:02d}", THRESHOLD_EMAIL, updated=1.0 if f"CG02{i:02d}" == THRESHOLD_WINNER else 10.0 + i)
+                  for i in range(1, 11)]
+
+    def member(loyalty_id: str, email: str | None, phone: str | None = None, crm_id: str | None = None) -> dict:
+        return {"loyalty_id": loyalty_id, "crm_id": crm_id, "first_name": "Planted", "last_name": loyalty_id,
+                "email": email, "phone": phone, "tier": "bronze", "points_balance": 0, "home_store_id": store_id,
+                "enrolled_at": at(300), "status": "active", "updated_at": at(5), "_loaded_at": at(2)}
+
+    members = [
+        member("LG0001", "card.keeper@planted.example"),
+        member("LG0002", "card.borrower@planted.example"),
+        member("LG0401", "path.one@planted.example", "+1 415 555 0142"),
+    ]
+    accounts = [
+        {"user_id": f"UG030{k}", "email": f"ann.{k}@planted.example", "phone": None, "crm_id": MANY_EMAILS_CRM,
+         # ann.6 is the oldest, so the weakest e-mail edge of the anchor
+         "created_at": at(10 + k), "_loaded_at": at(2)}
+        for k in range(2, 7)
+    ]
+
+    def sale(transaction_id: str, loyalty_id: str, days_ago: float) -> dict:
+        return {"transaction_id": transaction_id, "store_id": store_id,
+                "occurred_at_local": at(days_ago).replace(tzinfo=None), "loyalty_id": loyalty_id,
+                "card_token": SHARED_CARD, "total_amount": 10.0, "currency": "USD", "is_return": False,
+                "_loaded_at": at(2)}
+
+    # (c) one card token paying for two loyalty members: three sales for LG0001, one for LG0002
+    transactions = [sale("TG0001", "LG0001", 20), sale("TG0002", "LG0001", 15), sale("TG0003", "LG0001", 9),
+                    sale("TG0004", "LG0002", 4)]
+    return {("crm", "customers"): customers, ("loyalty", "members"): members, ("web", "accounts"): accounts,
+            ("pos", "transactions"): transactions}
+
+
+def _append_rows(path: Path, rows: list[dict]) -> None:
+    """Append rows to a Parquet source: a file is rewritten, a part folder gets a new part."""
+    if path.is_dir():
+        schema = ds.dataset(path, format="parquet").schema
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema), path / "planted-guards.parquet")
+        return
+    table = pq.read_table(path)
+    pq.write_table(pa.concat_tables([table, pa.Table.from_pylist(rows, schema=table.schema)]), path)
+
+
+@dataclass
+class GuardBuild:
+    project: DbtProject
+
+    def profile(self, identifier_type: str, value: str) -> str | None:
+        rows = self.project.query("select profile_id from marts.dim_identity_map"
+                                  " where identifier_type = ? and identifier_value = ?", [identifier_type, value])
+        return rows[0][0] if rows else None
+
+    def hits(self, node: str) -> list[tuple[str, str, str]]:
+        """(guard, node_a, node_b) of every cut edge touching `node`."""
+        return self.project.query("select guard, node_a, node_b from marts.rpt_identity_guard_hits"
+                                  " where ? in (node_a, node_b) order by 1, 2, 3", [node])
+
+
+@pytest.fixture(scope="module")
+def guard_build(tmp_path_factory: pytest.TempPathFactory) -> GuardBuild:
+    from omniplay.generator import generate_dataset
+    from omniplay.loader import find_source_files
+
+    data_dir = tmp_path_factory.mktemp("guard-sources")
+    generate_dataset(**GUARD_DATASET, out=data_dir)
+    manifest = json.loads((data_dir / "truth" / "manifest.json").read_text())
+    as_of = datetime.fromisoformat(manifest["as_of"].replace("Z", "+00:00")).astimezone(timezone.utc)
+    files = find_source_files(data_dir)
+    stores = pq.read_table(files[("stores", "stores")].path).to_pylist()
+    store_id = next(s["store_id"] for s in stores if not s["is_online"] and s["country"] == "US")
+    for key, rows in _planted_rows(as_of, store_id).items():
+        _append_rows(files[key].path, rows)
+    project = DbtProject.isolated(tmp_path_factory.mktemp("dbt-guards"), target="duckdb", data_dir=data_dir,
+                                  extra_env=SUBGRAPH_ENV)
+    project.build(select=GUARD_SELECTION)
+    return GuardBuild(project)
+
+
+def test_guard_blocklisted_values_link_nobody(guard_build: GuardBuild) -> None:
+    profiles = {crm_id: guard_build.profile("crm_id", crm_id) for crm_id in ("CG0001", "CG0002", "CG0003", "CG0004")}
+    assert None not in profiles.values(), profiles
+    assert len(set(profiles.values())) == 4, f"people sharing a placeholder were merged: {profiles}"
+    leaked = guard_build.project.query("""
+        select identifier_type, identifier_value from intermediate.int_identity_observations
+        where identifier_value in ('test@test.com', 'no-reply@planted-shop.example')
+            or (identifier_type = 'phone' and identifier_value like '%0000000')
+    """)
+    assert not leaked, f"blocklisted values entered the identity graph: {leaked}"
+
+
+def test_guard_value_shared_by_too_many_records_is_excluded_and_reported(guard_build: GuardBuild) -> None:
+    node = f"email:{SHARED_EMAIL}"
+    assert guard_build.profile("email", SHARED_EMAIL) is None, "a shared desk address must not get a profile"
+    hits = guard_build.hits(node)
+    assert {guard for guard, _, _ in hits} == {"shared_value"}, hits
+    assert {a if b == node else b for _, a, b in hits} == {f"crm_id:CG01{i:02d}" for i in range(1, 12)}
+    profiles = {guard_build.profile("crm_id", f"CG01{i:02d}") for i in range(1, 12)}
+    assert None not in profiles and len(profiles) == 11
+
+
+def test_guard_value_at_the_threshold_keeps_only_its_strongest_anchor(guard_build: GuardBuild) -> None:
+    """Ten CRM records (the threshold, not over it): not shared, but a conflict cut down to one anchor."""
+    node = f"email:{THRESHOLD_EMAIL}"
+    hits = guard_build.hits(node)
+    assert {guard for guard, _, _ in hits} == {"conflicting_anchors"}, hits
+    cut = {a if b == node else b for _, a, b in hits}
+    assert cut == {f"crm_id:CG02{i:02d}" for i in range(1, 11)} - {f"crm_id:{THRESHOLD_WINNER}"}
+    winner = guard_build.profile("crm_id", THRESHOLD_WINNER)
+    assert guard_build.profile("email", THRESHOLD_EMAIL) == winner
+    profiles = {guard_build.profile("crm_id", f"CG02{i:02d}") for i in range(1, 11)}
+    assert None not in profiles and len(profiles) == 10
+
+
+def test_guard_card_token_of_two_loyalty_members_is_cut(guard_build: GuardBuild) -> None:
+    node = f"card_token:{SHARED_CARD}"
+    assert guard_build.hits(node) == [("conflicting_anchors", node, "loyalty_id:LG0002")]
+    keeper, borrower = guard_build.profile("loyalty_id", "LG0001"), guard_build.profile("loyalty_id", "LG0002")
+    assert keeper and borrower and keeper != borrower
+    assert guard_build.profile("card_token", SHARED_CARD) == keeper, "the card stays with its most frequent member"
+
+
+def test_guard_anchor_with_too_many_emails_loses_its_weakest(guard_build: GuardBuild) -> None:
+    anchor = f"crm_id:{MANY_EMAILS_CRM}"
+    hits = guard_build.hits(anchor)
+    email_cuts = [(a, b) for guard, a, b in hits if guard == "limit_email"]
+    assert email_cuts == [(anchor, "email:ann.6@planted.example")], hits
+    profile = guard_build.profile("crm_id", MANY_EMAILS_CRM)
+    emails = {row[0] for row in guard_build.project.query(
+        "select identifier_value from marts.dim_identity_map where profile_id = ? and identifier_type = 'email'",
+        [profile])}
+    assert emails == {f"ann.{k}@planted.example" for k in range(1, 6)}, "the limit is 5 e-mails per profile"
+    # Its five web accounts break the user_id limit of 1 as well: the newest account stays.
+    user_cuts = sorted(b for guard, a, b in hits if guard == "limit_user_id")
+    assert user_cuts == [f"user_id:UG030{k}" for k in range(3, 7)], hits
+    users = guard_build.project.query("select identifier_value from marts.dim_identity_map"
+                                      " where profile_id = ? and identifier_type = 'user_id'", [profile])
+    assert users == [("UG0302",)]
+
+
+def test_guard_limit_broken_through_a_path_is_reported(guard_build: GuardBuild) -> None:
+    """CG0401 -e-mail- LG0401 -phone- CG0402: no identifier sees two CRM ids, the profile holds two."""
+    profile = guard_build.profile("crm_id", "CG0401")
+    assert profile is not None and guard_build.profile("crm_id", "CG0402") == profile
+    reported = guard_build.project.query(
+        "select guard, evidence from marts.rpt_identity_guard_hits where profile_id = ?", [profile])
+    assert reported == [("unresolved_limit_crm_id", 2)], reported
 
 
 def test_round_count_of_the_build_is_recorded(duckdb_build: BuildRun) -> None:
