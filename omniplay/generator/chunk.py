@@ -7,7 +7,7 @@ All large tables are built with numpy/Arrow vector operations; nothing loops per
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,14 +17,24 @@ import pyarrow.compute as pc
 from omniplay.generator import _arrow as A
 from omniplay.generator import catalog as C
 from omniplay.generator.behaviours import Activity, behaviours
-from omniplay.generator.people import ANON_SHOPPER, ANON_WEB, IDENTIFIED, PRIMARY_ACCOUNT, PRIMARY_BADGE, YEAR, People, make_people
+from omniplay.generator.people import (
+    ANON_SHOPPER,
+    ANON_WEB,
+    IDENTIFIED,
+    PRIMARY_ACCOUNT,
+    PRIMARY_BADGE,
+    YEAR,
+    People,
+    make_people,
+)
 from omniplay.generator.reference import DAY, HOUR, MIN, SEC, World
 from omniplay.generator.schema import TABLES, TRUTH_IDENTITY
 from omniplay.generator.writer import write_part
 
 # web event type codes
 PAGE_VIEW, PRODUCT_VIEW, SEARCH, ADD_TO_CART, WISHLIST_ADD, CHECKOUT, PURCHASE, LOGIN = range(8)
-WEB_EVENT_TYPES = ("page_view", "product_view", "search", "add_to_cart", "wishlist_add", "checkout", "purchase", "login")
+WEB_EVENT_TYPES = ("page_view", "product_view", "search", "add_to_cart", "wishlist_add", "checkout", "purchase",
+                   "login")
 # session kinds: the shape of a visit
 BROWSE, SEARCHING, BUY, WISH, ABANDON, VIEW = range(6)
 SITE = "https://shop.larkspur.example"
@@ -40,8 +50,6 @@ class ChunkResult:
     part_rows: dict[tuple[str, str], int]
     identity: pa.Table
     behaviours: pa.Table
-    people: int = 0
-    notes: dict[str, int] = field(default_factory=dict)
 
 
 def _expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -59,6 +67,12 @@ def _loaded(rng: np.random.Generator, occurred: np.ndarray, as_of: int, late_sha
     late = rng.random(len(occurred)) < late_share
     delay[late] = rng.integers(DAY, 5 * DAY, size=int(late.sum()))
     return np.minimum(occurred + delay, np.maximum(occurred, as_of))
+
+
+def _opt_in_times(rng: np.random.Generator, w: World, n: int) -> np.ndarray:
+    """When people opted in: mostly before the window, some inside it."""
+    inside = _uniform(rng, w.start, w.as_of - DAY, n)
+    return np.where(rng.random(n) < 0.15, inside, w.start - _uniform(rng, 0, 2 * YEAR, n))
 
 
 def _junk(rng: np.random.Generator, n: int, values=C.JUNK_IDS, null_share: float = 0.5) -> pa.Array:
@@ -251,42 +265,47 @@ class ChunkBuilder:
         s_slot = np.where(j < n_ids[s_person], j, np.floor(rng.random(S) * n_ids[s_person]).astype(np.int64))
         s_login = account[s_person] & ((j < n_ids[s_person]) | (rng.random(S) < 0.5))
 
-        extra = []  # (person, kind, start, product or -1, m)
-        pa_ = np.flatnonzero(abandon)
-        extra.append((pa_, np.full(len(pa_), ABANDON), abandon_at[pa_], w.sample_products(rng, len(pa_)), None))
-        rep = np.flatnonzero(web_user & (rng.random(n) < 0.02))
-        rep_product = w.sample_products(rng, len(rep))
+        # Planted visits, appended to the normal ones: (people, kind, start, product, views);
+        # product -1 draws one by popularity, views None draws the usual number.
+        planted: list[tuple] = []
+        who = np.flatnonzero(abandon)
+        planted.append((who, ABANDON, abandon_at[who], -1, None))
+        who = np.flatnonzero(web_user & (rng.random(n) < 0.02))  # repeat viewers: 3 visits, one product
+        product = w.sample_products(rng, len(who))
         lo14 = max(w.start, w.as_of - 14 * DAY)
         for _ in range(3):
-            extra.append((rep, np.full(len(rep), VIEW), _uniform(rng, lo14, w.as_of - HOUR, len(rep)), rep_product, None))
-        intent = np.flatnonzero(web_user & (rng.random(n) < 0.02))
+            planted.append((who, VIEW, _uniform(rng, lo14, w.as_of - HOUR, len(who)), product, 1))
+        who = np.flatnonzero(web_user & (rng.random(n) < 0.02))  # a burst of intent in the last week
         lo7 = max(w.start, w.as_of - 7 * DAY)
-        for kind, m in ((BROWSE, 4), (BROWSE, 4), (SEARCHING, 2)):
-            extra.append((intent, np.full(len(intent), kind), _uniform(rng, lo7, w.as_of - HOUR, len(intent)),
-                          np.full(len(intent), -1), m))
-        wish = np.flatnonzero(web_user & (rng.random(n) < 0.02))
-        wish_product = w.back_in_stock[rng.integers(len(w.back_in_stock), size=len(wish))]
-        wish_at = _uniform(rng, w.start, np.maximum(w.restocked_online[wish_product] - HOUR, w.start + MIN), len(wish))
-        extra.append((wish, np.full(len(wish), WISH), wish_at, wish_product, None))
+        for kind, views in ((BROWSE, 4), (BROWSE, 4), (SEARCHING, 2)):
+            planted.append((who, kind, _uniform(rng, lo7, w.as_of - HOUR, len(who)), -1, views))
+        who = np.flatnonzero(web_user & (rng.random(n) < 0.02))  # wishlists a product later restocked
+        product = w.back_in_stock[rng.integers(len(w.back_in_stock), size=len(who))]
+        restock = np.maximum(w.restocked_online[product] - HOUR, w.start + MIN)
+        planted.append((who, WISH, _uniform(rng, w.start, restock, len(who)), product, None))
         ghosts = int(np.ceil(0.004 * S))  # bots and blocked trackers: no identifier at all
 
-        e_person = np.concatenate([s_person] + [e[0] for e in extra] + [np.full(ghosts, -1)])
-        e_kind = np.concatenate([s_kind] + [e[1] for e in extra] + [np.full(ghosts, BROWSE)])
-        e_start = np.concatenate([s_start] + [e[2] for e in extra] + [_uniform(rng, w.start, w.as_of - HOUR, ghosts)])
-        n_extra = sum(len(e[0]) for e in extra)
-        focus = np.concatenate([w.sample_products(rng, S)] + [
-            np.where(e[3] >= 0, e[3], 0) for e in extra] + [np.zeros(ghosts, dtype=np.int64)])
-        ep = np.maximum(e_person, 0)
-        slot = np.concatenate([s_slot, np.floor(rng.random(n_extra) * np.maximum(n_ids[ep[S:S + n_extra]], 1)).astype(np.int64),
-                               np.zeros(ghosts, dtype=np.int64)])
-        login = np.concatenate([s_login, account[ep[S:S + n_extra]] & (rng.random(n_extra) < 0.5), np.zeros(ghosts, bool)])
-        m_default = np.where(np.isin(e_kind, (BROWSE, SEARCHING)), rng.integers(0, 5, size=len(e_kind)),
-                             1 + rng.integers(0, 3, size=len(e_kind)))
-        m = np.concatenate([m_default[:S]] + [
-            np.full(len(e[0]), e[4]) if e[4] is not None else m_default[S + off: S + off + len(e[0])]
-            for e, off in zip(extra, np.cumsum([0] + [len(e[0]) for e in extra])[:-1])] + [m_default[S + n_extra:]])
-        m = np.where(e_kind == VIEW, 1, m)
-        return self._web_events(e_person, e_kind, e_start, focus, slot, login, m, id_off, is_cookie, id_str)
+        def column(normal, of_planted, ghost):
+            parts = [np.broadcast_to(of_planted(g), (len(g[0]),)) for g in planted]
+            return np.concatenate([normal, *parts, ghost])
+
+        e_person = column(s_person, lambda g: g[0], np.full(ghosts, -1))
+        e_kind = column(s_kind, lambda g: g[1], np.full(ghosts, BROWSE))
+        e_start = column(s_start, lambda g: g[2], _uniform(rng, w.start, w.as_of - HOUR, ghosts))
+        focus = column(np.full(S, -1), lambda g: g[3], np.full(ghosts, -1))
+        views = column(np.full(S, -1), lambda g: -1 if g[4] is None else g[4], np.full(ghosts, -1))
+        total = len(e_person)
+        focus = np.where(focus >= 0, focus, w.sample_products(rng, total))
+        usual = np.where(np.isin(e_kind, (BROWSE, SEARCHING)), rng.integers(0, 5, size=total),
+                         1 + rng.integers(0, 3, size=total))
+        views = np.where(views >= 0, views, usual)
+        known = np.maximum(e_person, 0)
+        slot = np.where(np.arange(total) < S, np.r_[s_slot, np.zeros(total - S, np.int64)],
+                        np.floor(rng.random(total) * np.maximum(n_ids[known], 1)).astype(np.int64))
+        login = np.where(np.arange(total) < S, np.r_[s_login, np.zeros(total - S, bool)],
+                         account[known] & (e_person >= 0) & (rng.random(total) < 0.5))
+        slot = np.where(e_person >= 0, slot, 0)
+        return self._web_events(e_person, e_kind, e_start, focus, slot, login, views, id_off, is_cookie, id_str)
 
     def _web_events(self, sp, sk, s_start, focus, slot, login, m, id_off, is_cookie, id_str) -> np.ndarray:
         w, pp, rng = self.w, self.pp, self.rng
@@ -320,8 +339,9 @@ class ChunkBuilder:
         platform = np.where(known, device, ghost_app).astype(np.int64)
         ids = id_str.take(pa.array(row)) if len(id_str) else pa.nulls(E, pa.string())
         junk = _junk(rng, E)
-        anonymous_id = pc.if_else(pa.array(cookie), ids, pc.if_else(pa.array(~known & ~ghost_app), junk, pa.scalar(None, pa.string())))
-        device_id = pc.if_else(pa.array(device), ids, pc.if_else(pa.array(ghost_app), junk, pa.scalar(None, pa.string())))
+        null = pa.scalar(None, pa.string())
+        anonymous_id = pc.if_else(pa.array(cookie), ids, pc.if_else(pa.array(~known & ~ghost_app), junk, null))
+        device_id = pc.if_else(pa.array(device), ids, pc.if_else(pa.array(ghost_app), junk, null))
         user_id = pp.user_id.take(pa.array(np.maximum(person, 0), mask=~(lg & known)))
 
         buy_session = sk == BUY
@@ -342,7 +362,8 @@ class ChunkBuilder:
                                rng.integers(len(C.STATIC_PATHS), size=E))
         product_path = pc.binary_join_element_wise("/p/", pid, "")
         product_path = A.with_nulls(product_path, ~np.isin(etype, (PRODUCT_VIEW, ADD_TO_CART, WISHLIST_ADD)))
-        search_path = A.pick(["/search?q=" + t.replace(" ", "+") for t in C.SEARCH_TERMS], term, null_mask=etype != SEARCH)
+        search_path = A.pick(["/search?q=" + t.replace(" ", "+") for t in C.SEARCH_TERMS], term,
+                             null_mask=etype != SEARCH)
         path = pc.coalesce(product_path, search_path, A.pick(statics, static_idx))
         url = pc.binary_join_element_wise(A.pick([SITE, APP], platform), path, "")
 
@@ -418,7 +439,8 @@ class ChunkBuilder:
         product = w.sample_products(rng, L)
         qty = (1 + (rng.random(L) < 0.12)) * np.where(is_return[lt], -1, 1)
         price = w.product_price[product]
-        discount = np.where((rng.random(L) < 0.2) & ~is_return[lt], np.round(price * np.abs(qty) * rng.uniform(0.1, 0.3, L), 2), 0.0)
+        discounted = (rng.random(L) < 0.2) & ~is_return[lt]
+        discount = np.where(discounted, np.round(price * np.abs(qty) * rng.uniform(0.1, 0.3, L), 2), 0.0)
         total = np.round(np.bincount(lt, weights=price * qty - discount, minlength=T), 2)
         tx_id = A.prefixed_ids("T", self.index * 10**8 + np.arange(T), 12)
         loaded = _loaded(rng, utc, w.as_of, 0.01, 5 * MIN, 6 * HOUR)
@@ -451,7 +473,7 @@ class ChunkBuilder:
         n = pp.n
         contactable = ~pp.dnc & ~pp.objected
         opted = pp.has_email & (rng.random(n) < 0.7)
-        opt_at = np.where(rng.random(n) < 0.15, _uniform(rng, w.start, w.as_of - DAY, n), w.start - _uniform(rng, 0, 2 * YEAR, n))
+        opt_at = _opt_in_times(rng, w, n)
         rows = np.flatnonzero(opted)
         self._consent(rows, "email", pp.raw_email(rng, rows), "email", "opt_in",
                       rng.choice(["web_form", "pos", "crm", "preference_center"], size=len(rows)), opt_at[rows])
@@ -515,14 +537,15 @@ class ChunkBuilder:
             "_loaded_at": A.timestamps(_loaded(rng, at, w.as_of, 0.01, MIN, 2 * HOUR)),
         }, schema=TABLES[("email", "events")]))
         out = np.flatnonzero(unsub | complaint)
-        self._consent(dp[out], "email", pp.raw_email(rng, dp[out]), "email", "opt_out", "email_unsubscribe", after_at[out])
+        self._consent(dp[out], "email", pp.raw_email(rng, dp[out]), "email", "opt_out", "email_unsubscribe",
+                      after_at[out])
 
     def sms(self) -> None:
         w, pp, rng = self.w, self.pp, self.rng
         n = pp.n
         contactable = ~pp.dnc & ~pp.objected
         opted = pp.has_phone & (rng.random(n) < 0.4)
-        opt_at = np.where(rng.random(n) < 0.15, _uniform(rng, w.start, w.as_of - DAY, n), w.start - _uniform(rng, 0, 2 * YEAR, n))
+        opt_at = _opt_in_times(rng, w, n)
         rows = np.flatnonzero(opted)
         self._consent(rows, "phone", pp.raw_phone(rng, rows, national_ok=False), "sms", "opt_in",
                       rng.choice(["web_form", "pos"], size=len(rows)), opt_at[rows])
@@ -595,7 +618,8 @@ class ChunkBuilder:
 
     def consent_table(self) -> pa.Table:
         w, rng = self.w, self.rng
-        cols = {k: [] for k in ("person", "identifier_type", "identifier_value", "channel", "action", "source", "occurred_at")}
+        names = ("person", "identifier_type", "identifier_value", "channel", "action", "source", "occurred_at")
+        cols = {k: [] for k in names}
         for c in self.consent:
             for k in cols:
                 cols[k].append(c[k])
@@ -606,8 +630,9 @@ class ChunkBuilder:
         at = np.concatenate(cols["occurred_at"])[order]
 
         def strings(name):
-            return pa.concat_arrays([pa.array(np.asarray(v, dtype=object), type=pa.string()) if not isinstance(v, pa.Array)
-                                     else v for v in cols[name]]).take(pa.array(order))
+            arrays = [v if isinstance(v, pa.Array) else pa.array(np.asarray(v, dtype=object), type=pa.string())
+                      for v in cols[name]]
+            return pa.concat_arrays(arrays).take(pa.array(order))
 
         return pa.table({
             "consent_event_id": A.prefixed_ids("CE", self.index * 10**8 + np.arange(k), 11),
@@ -657,7 +682,7 @@ class ChunkBuilder:
         self.act.pp = self.pp
         return ChunkResult(
             index=self.index, tables=self.tables, part_rows=self.part_rows,
-            identity=self.truth_identity(), behaviours=behaviours(self.w, self.act), people=self.pp.n,
+            identity=self.truth_identity(), behaviours=behaviours(self.w, self.act),
         )
 
 

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from omniplay.generator import _arrow as A
 from omniplay.generator import catalog as C
 from omniplay.generator import phones as ph
-from omniplay.generator.reference import DAY, HOUR, MIN, World
+from omniplay.generator.reference import DAY, World
 
 IDENTIFIED, ANON_WEB, ANON_SHOPPER = 0, 1, 2
 PRIMARY_CRM, PRIMARY_LOYALTY, PRIMARY_ACCOUNT, PRIMARY_BADGE = 0, 1, 2, 3

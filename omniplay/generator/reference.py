@@ -111,7 +111,7 @@ def build_world(seed: int, customers: int, days: int) -> tuple[World, dict[tuple
     tz_names = sorted({cities[i][3] for _, i in rows} | {"Etc/UTC"})
     store_ids = [ONLINE_STORE] + [f"S{k:03d}" for k in range(1, len(rows) + 1)]
     names, seen = ["Online Store"], {}
-    for c, i in rows:
+    for _, i in rows:
         base = f"{cities[i][1]} {C.STORE_FORMATS[rng.integers(len(C.STORE_FORMATS))]}"
         seen[base] = seen.get(base, 0) + 1
         names.append(base if seen[base] == 1 else f"{base} {seen[base]}")
@@ -213,7 +213,10 @@ def build_world(seed: int, customers: int, days: int) -> tuple[World, dict[tuple
             at = min(at, as_of - 2 * HOUR)
             when = EPOCH + dt.timedelta(microseconds=at)
             venue = int(rng.choice(stores_by_country[c])) if rng.random() < 0.75 else -1
-            city = cities[rows[venue - 1][1]][1] if venue > 0 else next(x[1] for x in cities if x[0] == country) + " Expo Hall"
+            if venue > 0:
+                city = cities[rows[venue - 1][1]][1]
+            else:
+                city = next(x[1] for x in cities if x[0] == country) + " Expo Hall"
             code = f"EV{when.year}-{seasons[when.month]}-{country}" + (f"-{k + 1}" if k else "")
             ev_codes.append(code)
             ev_names.append(f"{seasons[when.month].title()} Style Night {city}")

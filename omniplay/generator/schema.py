@@ -74,7 +74,8 @@ HIGH_CARDINALITY = frozenset({
 TRUTH_IDENTITY = pa.schema([("identifier_type", S), ("identifier_value", S), ("person_id", S)])
 TRUTH_BEHAVIOURS = pa.schema([("person_id", S), ("behaviour", S), ("reference_at", TS), ("detail", S)])
 
-IDENTIFIER_TYPES = ("email", "phone", "crm_id", "loyalty_id", "cookie_id", "device_id", "user_id", "card_token", "badge_id")
+IDENTIFIER_TYPES = ("email", "phone", "crm_id", "loyalty_id", "cookie_id", "device_id", "user_id", "card_token",
+                    "badge_id")
 BEHAVIOURS = ("cart_abandoner", "repeat_product_viewer", "lapsed_buyer", "store_to_online", "online_to_store",
               "event_attendee", "new_loyalty_member", "high_intent", "wishlist_back_in_stock")
 

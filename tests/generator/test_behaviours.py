@@ -33,17 +33,24 @@ RULES = {
                           and b.product_id = v.product_id and b.bought_at > as_of() - interval 14 day)""",
     "lapsed_buyer": "select person_id from purchases group by 1 having max(bought_at) <= as_of() - interval 60 day",
     "store_to_online": """
-        with f as (select person_id, arg_min(channel, (bought_at, channel)) as ch, min(bought_at) as t from purchases group by 1)
+        with f as (
+            select person_id, arg_min(channel, (bought_at, channel)) as ch, min(bought_at) as t
+            from purchases group by 1
+        )
         select distinct f.person_id from f join purchases p using (person_id)
         where f.ch = 'store' and p.channel = 'online' and p.bought_at > f.t""",
     "online_to_store": """
-        with f as (select person_id, arg_min(channel, (bought_at, channel)) as ch, min(bought_at) as t from purchases group by 1)
+        with f as (
+            select person_id, arg_min(channel, (bought_at, channel)) as ch, min(bought_at) as t
+            from purchases group by 1
+        )
         select distinct f.person_id from f join purchases p using (person_id)
         where f.ch = 'online' and p.channel = 'store' and p.bought_at > f.t""",
     "event_attendee": """
         select distinct i.person_id from badge b join ident i on i.t = 'badge_id' and i.v = trim(b.badge_id)""",
     "new_loyalty_member": """
-        select distinct i.person_id from members m join ident i on i.t = 'loyalty_id' and i.v = upper(trim(m.loyalty_id))
+        select distinct i.person_id from members m
+        join ident i on i.t = 'loyalty_id' and i.v = upper(trim(m.loyalty_id))
         where m.status = 'active' and m.enrolled_at >= as_of() - interval 30 day""",
     "high_intent": """
         select person_id from web_p where occurred_at > as_of() - interval 7 day group by 1
@@ -89,7 +96,8 @@ def db(dataset: Path):
             select person_id, bought_at, 'store' as channel from tx
             union all select person_id, occurred_at, 'online' from web_p where event_type = 'purchase';
         create view product_purchases as
-            select tx.person_id, l.product_id, tx.bought_at from tx join '{d}/pos/transaction_lines/*.parquet' l using (transaction_id)
+            select tx.person_id, l.product_id, tx.bought_at
+            from tx join '{d}/pos/transaction_lines/*.parquet' l using (transaction_id)
             union all select person_id, product_id, occurred_at from web_p where event_type = 'purchase';
         create view badge as select * from '{d}/events/badge_scans.parquet';
         create view members as select * from '{d}/loyalty/members.parquet';
@@ -119,7 +127,8 @@ def test_reference_rows_point_at_real_events(db, truth_behaviours: pd.DataFrame)
         select l.* from labels l
         where (l.behaviour = 'cart_abandoner' and not exists (select 1 from web_p w where w.person_id = l.person_id
                  and w.event_type = 'add_to_cart' and w.occurred_at = l.reference_at and w.product_id = l.detail))
-           or (l.behaviour = 'repeat_product_viewer' and not exists (select 1 from web_p w where w.person_id = l.person_id
+           or (l.behaviour = 'repeat_product_viewer' and not exists (select 1 from web_p w
+                 where w.person_id = l.person_id
                  and w.event_type = 'product_view' and w.occurred_at = l.reference_at and w.product_id = l.detail))
            or (l.behaviour = 'event_attendee' and not exists (select 1 from badge b join ident i on i.t = 'badge_id'
                  and i.v = b.badge_id where i.person_id = l.person_id and b.scanned_at = l.reference_at

@@ -50,11 +50,13 @@ def test_refuses_a_file_as_output(tmp_path: Path) -> None:
 
 def test_writes_and_then_replaces_a_previous_dataset(tmp_path: Path) -> None:
     out = tmp_path / "data"
-    first = CliRunner().invoke(app, ["generate", "--customers", "120", "--days", "20", "--seed", "1", "--out", str(out)])
+    first = CliRunner().invoke(app, ["generate", "--customers", "120", "--days", "20", "--seed", "1",
+                                     "--out", str(out)])
     assert first.exit_code == 0, first.output
     assert "120 people" in first.output and len(first.output.strip().splitlines()) == 1
     (out / "README.txt").write_text("kept")  # a user's file beside the dataset survives
-    second = CliRunner().invoke(app, ["generate", "--customers", "80", "--days", "20", "--seed", "2", "--out", str(out)])
+    second = CliRunner().invoke(app, ["generate", "--customers", "80", "--days", "20", "--seed", "2",
+                                      "--out", str(out)])
     assert second.exit_code == 0, second.output
     manifest = json.loads((out / "truth" / "manifest.json").read_text())
     assert manifest["customers"] == 80 and manifest["seed"] == 2 and manifest["status"] == "complete"
