@@ -92,7 +92,9 @@ def generate_dataset(customers: int, days: int, seed: int, out: Path, *, workers
     prepare_output(out)
     base = {"generator": GENERATOR_NAME, "version": GENERATOR_VERSION, "seed": seed, "customers": customers,
             "days": days, "chunk_size": chunk_size}
-    write_manifest(out, {**base, "status": "incomplete"})
+    # Marks the folder as ours while writing; carries no size/seed so nothing mistakes a
+    # half-written dataset for a finished one.
+    write_manifest(out, {"generator": GENERATOR_NAME, "version": GENERATOR_VERSION, "status": "incomplete"})
 
     world, reference = build_world(seed, customers, days)
     single = {key: FileWriter(out / key[0] / f"{key[1]}.parquet", schema)
