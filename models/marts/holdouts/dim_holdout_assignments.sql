@@ -85,6 +85,7 @@ drawn as (
         candidates.profile_id,
         candidates.scope,
         case
+            {%- if geo_regions %}
             when candidates.scope = 'geo' then
                 case
                     when stores.region in (
@@ -92,6 +93,7 @@ drawn as (
                     ) then 'holdout'
                     else 'treatment'
                 end
+            {%- endif %}
             when candidates.bucket < candidates.holdout_pct * 100 then 'holdout'
             else 'treatment'
         end as arm,
