@@ -71,3 +71,11 @@ def test_tiny_datasets_are_complete(tmp_path: Path, customers: int, days: int) -
     assert result.exit_code == 0, result.output
     manifest = json.loads((tmp_path / "truth" / "manifest.json").read_text())
     assert manifest["status"] == "complete" and len(manifest["rows"]) == 13
+
+
+def test_default_output_is_the_data_folder_the_build_reads(tmp_path: Path) -> None:
+    target = tmp_path / "from-env"
+    result = CliRunner().invoke(app, ["generate", "--customers", "20", "--days", "3"],
+                                env={"OMNIPLAY_DATA_DIR": str(target)})
+    assert result.exit_code == 0, result.output
+    assert (target / "truth" / "manifest.json").is_file()
