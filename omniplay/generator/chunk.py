@@ -123,7 +123,6 @@ class ChunkBuilder:
         }, schema=TABLES[("crm", "customers")])
         dup = np.flatnonzero(rng.random(k) < 0.02)  # exact duplicate rows from a double export
         self.tables[("crm", "customers")] = table.take(pa.array(np.r_[np.arange(k), dup]))
-        self.crm_rows, self.crm_updated = rows, updated
         self._identity("crm_id", pp.crm_id.take(pa.array(rows)), rows)
         dnc = rows[pp.dnc[rows]]
         self._consent(dnc, "crm_id", pp.raw_id(rng, pp.crm_id, dnc), "all", "do_not_contact", "crm",
