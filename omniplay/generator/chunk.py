@@ -157,6 +157,8 @@ class ChunkBuilder:
         }, schema=TABLES[("loyalty", "members")])
         self.act.enrolled_at = np.full(pp.n, -1, dtype=np.int64)
         self.act.enrolled_at[rows[~status_closed]] = enrolled[~status_closed]
+        self.enrolled = np.full(pp.n, np.iinfo(np.int64).min, dtype=np.int64)
+        self.enrolled[rows] = enrolled
         self.act.loyalty_id = pp.loyalty_id
         self._identity("loyalty_id", pp.loyalty_id.take(pa.array(rows)), rows)
         store_opt = rows[rng.random(k) < 0.5]
@@ -410,9 +412,13 @@ class ChunkBuilder:
         other = flat[off[c] + np.floor(rng.random(T) * ln[c]).astype(np.int64)]
         store = np.where(rng.random(T) < 0.8, pp.home_store[person], other)
         tz = w.store_tz[store]
-        day = w.start // DAY + 1 + np.floor(rng.random(T) * max(w.days - 2, 1)).astype(np.int64)
-        if w.days < 3:
-            day = np.full(T, w.start // DAY)
+        # local calendar days strictly inside the window (so local opening hours stay inside
+        # it in every zone), and for loyalty members not before the day they enrolled
+        last_day = max(w.as_of // DAY - 1, w.start // DAY)
+        first_day = np.where(loyal[person], np.maximum(w.start // DAY + 1, self.enrolled[person] // DAY),
+                             w.start // DAY + 1)
+        first_day = np.minimum(first_day, last_day)
+        day = first_day + np.floor(rng.random(T) * (last_day - first_day + 1)).astype(np.int64)
         tod = (w.store_opens[store] + rng.random(T) * (w.store_closes[store] - w.store_opens[store] - 1)) * MIN
         local = day * DAY + tod.astype(np.int64) // SEC * SEC
         utc = local - w.tz_offsets[tz, np.clip(day - w.first_local_day, 0, w.tz_offsets.shape[1] - 1)]

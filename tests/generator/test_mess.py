@@ -113,3 +113,12 @@ def test_event_times_fall_inside_the_simulated_window(tables, dataset) -> None:
                         (("sms", "events"), "occurred_at"), (("events", "badge_scans"), "scanned_at")):
         at = pd.to_datetime(tables[key][column])
         assert at.min() >= start and at.max() <= as_of, key
+
+
+def test_loyalty_cards_are_used_only_from_the_day_they_were_issued(tables) -> None:
+    members = tables[("loyalty", "members")].set_index("loyalty_id").enrolled_at
+    pos = tables[("pos", "transactions")].dropna(subset=["loyalty_id"])
+    enrolled = pd.to_datetime(pos.loyalty_id.str.strip().str.upper().map(members), utc=True)
+    local_day = pd.to_datetime(pos.occurred_at_local).dt.normalize()
+    # local wall-clock day vs UTC enrolment instant: allow the zone offset (under a day)
+    assert (local_day.dt.tz_localize("UTC") >= enrolled.dt.normalize() - pd.Timedelta(days=1)).all()
