@@ -22,6 +22,7 @@ GENERATOR_VERSION = "1.0"
 CHUNK_SIZE = 25_000  # people per chunk; part of what a seed means (output depends on it)
 MAX_CUSTOMERS = phones.capacity()
 MAX_DAYS = 3650
+MAX_CHUNKS = 1000  # row ids embed the chunk number in three digits
 
 
 @dataclass
@@ -85,8 +86,8 @@ def generate_dataset(customers: int, days: int, seed: int, out: Path, *, workers
     whatever ``workers`` is. Layout and columns: docs/sources.md.
     """
     validate(customers, days, seed)
-    if chunk_size < 1:
-        raise ConfigError(f"chunk_size must be positive (got {chunk_size})")
+    if chunk_size < 1 or -(-customers // chunk_size) > MAX_CHUNKS:
+        raise ConfigError(f"chunk_size must be positive and give at most {MAX_CHUNKS} chunks (got {chunk_size})")
     began = time.perf_counter()
     out = Path(out)
     prepare_output(out)
