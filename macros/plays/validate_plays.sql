@@ -14,6 +14,8 @@
     {%- set cron_field = modules.re.compile('^[0-9A-Za-z*?/,#LW-]+$') -%}
     {%- set clock = modules.re.compile('^([01][0-9]|2[0-3]):[0-5][0-9]$') -%}
     {%- set seen = {} -%}
+    {%- set wiring = graph.nodes.get('model.' ~ project_name ~ '.int_play_audiences') -%}
+    {%- set wired = wiring.depends_on.nodes if wiring else [] -%}
     {%- for play in omniplay.plays(include_disabled=true) -%}
         {%- set where = (play.yml or play.sql) ~ ": play '" ~ play.id ~ "': " -%}
         {%- set problems = [] -%}
@@ -26,6 +28,10 @@
         {%- do seen.update({play.id: play.yml}) -%}
         {%- if not play.model.startswith('aud_') -%}
             {%- do problems.append("model: '" ~ play.model ~ "' must be named aud_<name> (an audience model)") -%}
+        {%- endif -%}
+        {%- if wiring and play.enabled and play.unique_id not in wired -%}
+            {%- do problems.append("model: " ~ play.model ~ " is not wired into decisions yet; run `omniplay plays sync` "
+                ~ "(adds `-- depends_on: {{ ref('" ~ play.model ~ "') }}` to models/marts/decisions/int_play_audiences.sql)") -%}
         {%- endif -%}
         {%- if not play.owner -%}
             {%- do problems.append("owner: is required (who answers for this play)") -%}

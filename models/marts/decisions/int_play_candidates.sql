@@ -1,0 +1,293 @@
+{#-
+    Every candidate of this run - (profile, play) for each enabled play's audience - with
+    everything the decision needs, per channel (email, sms, store): consent reason,
+    whether the channel is usable (allowed and a valid address), the delivery window
+    [not_before, not_after) in UTC, and the checks that do not depend on other plays:
+    `pre_outcome` is no_consent, compliance or holdout (in that order) or null.
+    fct_play_decisions settles the rest (contact budget, priority, channel).
+
+    Windows: SMS inside var('omniplay__sms_window') (08:00-21:00) in the profile's
+    timezone; store tasks while the home store is open (its hours, its timezone); email
+    any time; a play's `windows` overrides a channel. Every window ends at the latest
+    at the play's expiry (as-of + expires_after); a window that cannot open before the
+    expiry makes the channel unusable for this run (no_channel).
+-#}
+{%- set plays = omniplay.plays() -%}
+{%- set caps = omniplay.contact_caps() -%}
+{%- set sms_window = var('omniplay__sms_window', {'start': '08:00', 'end': '21:00'}) -%}
+{%- set channels = ['email', 'sms', 'store'] -%}
+
+with
+
+audiences as (
+
+    select * from {{ ref('int_play_audiences') }}
+
+),
+
+profiles as (
+
+    select * from {{ ref('dim_profiles') }}
+
+),
+
+consent as (
+
+    select * from {{ ref('dim_profile_consent') }}
+
+),
+
+holdouts as (
+
+    select * from {{ ref('dim_holdout_assignments') }}
+
+),
+
+stores as (
+
+    select * from {{ ref('stg_stores__stores') }}
+
+),
+
+contact_history as (
+
+    select * from {{ ref('int_play_contact_history') }}
+
+),
+
+as_of as (
+
+    select {{ omniplay.as_of_timestamp() }} as as_of_at
+
+),
+
+consent_by_channel as (
+
+    select
+        profile_id,
+        {%- for channel in channels %}
+        max(case when channel = '{{ channel }}' then reason end) as {{ channel }}_reason,
+        max(case when channel = '{{ channel }}' and is_allowed then 1 else 0 end) = 1 as {{ channel }}_allowed{{ "," if not loop.last }}
+        {%- endfor %}
+
+    from consent
+    group by profile_id
+
+),
+
+profile_holdouts as (
+
+    select
+        profile_id,
+        max(case when scope = 'global' and arm = 'holdout' then 1 else 0 end) = 1 as in_global_holdout,
+        {%- for play in plays %}
+        max(case when scope = '{{ play.id }}' and arm = 'holdout' then 1 else 0 end) = 1 as in_holdout_{{ play.id }},
+        {%- endfor %}
+        count(*) as holdout_rows
+
+    from holdouts
+    where status = 'active'
+    group by profile_id
+
+),
+
+{#- One row per profile in any audience: addresses, validity, store, budget left. -#}
+recipients as (
+
+    select
+        profiles.profile_id,
+        profiles.first_name,
+        profiles.loyalty_tier,
+        profiles.purchase_propensity,
+        profiles.timezone,
+        profiles.best_email as email_address,
+        profiles.best_phone as sms_address,
+        stores.store_id as store_address,
+        stores.store_name,
+        stores.timezone as store_timezone,
+        stores.opening_time_local,
+        stores.closing_time_local,
+        coalesce({{ omniplay.is_valid_email('profiles.best_email') }}, false) as email_address_ok,
+        coalesce({{ omniplay.regexp_like('profiles.best_phone', "'^[+][1-9][0-9]{7,14}$'") }}, false) as sms_address_ok,
+        (stores.store_id is not null and not stores.is_online) as store_address_ok,
+        {%- for channel in channels %}
+        consent_by_channel.{{ channel }}_reason,
+        coalesce(consent_by_channel.{{ channel }}_allowed, false) as {{ channel }}_allowed,
+        {%- endfor %}
+        coalesce(profile_holdouts.in_global_holdout, false) as in_global_holdout,
+        {%- for play in plays %}
+        coalesce(profile_holdouts.in_holdout_{{ play.id }}, false) as in_holdout_{{ play.id }},
+        {%- endfor %}
+        {%- if caps.attribute %}
+        cast(profiles.{{ caps.attribute }} as {{ dbt.type_string() }}) as persona,
+        {%- else %}
+        cast(null as {{ dbt.type_string() }}) as persona,
+        {%- endif %}
+        {#- Budget left per scope: the persona's cap (else the default) minus the ledger. -#}
+        {%- for scope in ['any', 'email', 'sms', 'store'] %}
+        {%- set ns = namespace(branches=[]) %}
+        {%- for persona, persona_caps in caps.personas.items() if scope in persona_caps %}
+            {%- do ns.branches.append((persona, persona_caps[scope])) %}
+        {%- endfor %}
+        {%- set default_cap = caps.default.get(scope) %}
+        case
+            {%- for persona, cap in ns.branches %}
+            when cast(profiles.{{ caps.attribute }} as {{ dbt.type_string() }}) = '{{ persona }}'
+                then {{ cap.max | int }} - coalesce(contact_history.touches_{{ scope }}_{{ cap.days | int }}d, 0)
+            {%- endfor %}
+            when false then null
+            {%- if default_cap %}
+            else {{ default_cap.max | int }} - coalesce(contact_history.touches_{{ scope }}_{{ default_cap.days | int }}d, 0)
+            {%- endif %}
+        end as budget_left_{{ scope }},
+        {%- endfor %}
+        profiles.profile_id is not null as is_profile
+
+    from profiles
+    left join stores
+        on profiles.home_store_id = stores.store_id
+    left join consent_by_channel
+        on profiles.profile_id = consent_by_channel.profile_id
+    left join profile_holdouts
+        on profiles.profile_id = profile_holdouts.profile_id
+    left join contact_history
+        on profiles.profile_id = contact_history.profile_id
+    where profiles.profile_id in (select audiences.profile_id from audiences)
+
+),
+
+candidates as (
+
+    {%- for play in plays %}
+    {%- set play_channels = play.channels + (['store'] if play.store_task else []) %}
+    {%- set expires = dbt.dateadd('minute', play.expires_after_minutes, 'as_of.as_of_at') %}
+
+    select
+        audiences.profile_id,
+        audiences.play_id,
+        {{ loop.index }} as play_rank,
+        {{ play.priority }} as priority,
+        recipients.persona,
+        {%- if play.intent %}
+        coalesce(recipients.purchase_propensity >= {{ play.intent.min_propensity }}, false) as is_high_intent,
+        {%- else %}
+        false as is_high_intent,
+        {%- endif %}
+        {%- if play.frequency %}
+        coalesce(contact_history.play_{{ play.id }}_{{ play.frequency.days }}d, 0) < {{ play.frequency.max }} as within_play_cap,
+        {%- else %}
+        true as within_play_cap,
+        {%- endif %}
+        recipients.budget_left_any,
+        recipients.budget_left_email,
+        recipients.budget_left_sms,
+        recipients.budget_left_store,
+        recipients.in_global_holdout,
+        recipients.in_holdout_{{ play.id }} as in_play_holdout,
+        {{ expires }} as expires_at,
+        {%- for channel in channels %}
+        {%- if channel in play_channels %}
+        {%- set window = play.windows.get(channel) or (sms_window if channel == 'sms' else none) %}
+        {%- if channel == 'store' %}
+            {%- set zone = 'recipients.store_timezone' %}
+            {%- set start_time = ("cast('" ~ window.start ~ ":00' as time)") if window else 'recipients.opening_time_local' %}
+            {%- set end_time = ("cast('" ~ window.end ~ ":00' as time)") if window else 'recipients.closing_time_local' %}
+        {%- else %}
+            {%- set zone = 'recipients.timezone' %}
+            {%- set start_time = ("cast('" ~ window.start ~ ":00' as time)") if window else none %}
+            {%- set end_time = ("cast('" ~ window.end ~ ":00' as time)") if window else none %}
+        {%- endif %}
+        recipients.{{ channel }}_reason,
+        recipients.{{ channel }}_allowed,
+        recipients.{{ channel }}_address,
+        recipients.{{ channel }}_address_ok,
+        recipients.{{ channel }}_allowed and recipients.{{ channel }}_address_ok as {{ channel }}_usable,
+        {%- if start_time %}
+        {{ omniplay.local_window('start', 'as_of.as_of_at', zone, start_time, end_time) }} as {{ channel }}_not_before,
+        least({{ omniplay.local_window('end', 'as_of.as_of_at', zone, start_time, end_time) }}, {{ expires }}) as {{ channel }}_not_after,
+        {%- else %}
+        as_of.as_of_at as {{ channel }}_not_before,
+        {{ expires }} as {{ channel }}_not_after,
+        {%- endif %}
+        {%- else %}
+        cast(null as {{ dbt.type_string() }}) as {{ channel }}_reason,
+        false as {{ channel }}_allowed,
+        cast(null as {{ dbt.type_string() }}) as {{ channel }}_address,
+        false as {{ channel }}_address_ok,
+        false as {{ channel }}_usable,
+        cast(null as {{ dbt.type_timestamp() }}) as {{ channel }}_not_before,
+        cast(null as {{ dbt.type_timestamp() }}) as {{ channel }}_not_after,
+        {%- endif %}
+        {%- endfor %}
+        recipients.timezone as recipient_timezone,
+        recipients.store_timezone,
+        recipients.first_name,
+        recipients.loyalty_tier,
+        recipients.store_name,
+        as_of.as_of_at
+
+    from audiences
+    inner join recipients
+        on audiences.profile_id = recipients.profile_id
+    left join contact_history
+        on audiences.profile_id = contact_history.profile_id
+    cross join as_of
+    where audiences.play_id = '{{ play.id }}'
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
+    {%- if not plays %}
+    select cast(null as {{ dbt.type_string() }}) as profile_id, cast(null as {{ dbt.type_string() }}) as play_id where 1 = 0
+    {%- endif %}
+
+),
+
+checked as (
+
+    select
+        candidates.*,
+        {%- for channel in channels %}
+        coalesce({{ channel }}_usable and {{ channel }}_not_before < {{ channel }}_not_after, false) as {{ channel }}_deliverable,
+        {%- endfor %}
+        {#- Consent first: a channel counts as consented unless its latest record is an
+            opt-out or there is none. A profile-wide block (GDPR objection,
+            do-not-contact) or a missing address hides the channel's own consent, so it
+            is reported by the compliance check that follows. -#}
+        case
+            when not (
+                {%- for channel in channels %}
+                coalesce({{ channel }}_reason not in ('opted_out', 'no_consent_record'), false){{ " or" if not loop.last }}
+                {%- endfor %}
+            ) then 'no_consent'
+            when not ({% for channel in channels %}{{ channel }}_usable{{ " or " if not loop.last }}{% endfor %}) then 'compliance'
+            when in_global_holdout or in_play_holdout then 'holdout'
+        end as pre_outcome
+
+    from candidates
+
+),
+
+final as (
+
+    select
+        checked.*,
+        case pre_outcome
+            when 'no_consent' then
+                case
+                    when {% for channel in channels %}{{ channel }}_reason = 'opted_out'{{ " or " if not loop.last }}{% endfor %} then 'opted_out'
+                    else 'no_consent_record'
+                end
+            when 'compliance' then
+                case
+                    when {% for channel in channels %}{{ channel }}_reason = 'gdpr_objection'{{ " or " if not loop.last }}{% endfor %} then 'gdpr_objection'
+                    when {% for channel in channels %}{{ channel }}_reason = 'do_not_contact'{{ " or " if not loop.last }}{% endfor %} then 'do_not_contact'
+                    when {% for channel in channels %}({{ channel }}_allowed and {{ channel }}_address is not null and not {{ channel }}_address_ok){{ " or " if not loop.last }}{% endfor %} then 'invalid_address'
+                    else 'missing_address'
+                end
+            when 'holdout' then case when in_global_holdout then 'global' else play_id end
+        end as pre_outcome_detail
+
+    from checked
+
+)
+
+select * from final
