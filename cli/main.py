@@ -7,10 +7,12 @@ from typing import Annotated
 
 import typer
 
+from cli import audience as audience_cmd
 from cli import build as build_cmd
 from cli import demo as demo_cmd
 from cli import generate as generate_cmd
 from cli import lift as lift_cmd
+from cli import plays as plays_cmd
 from cli import sync as sync_cmd
 from omniplay.errors import OmniplayError
 from omniplay.logs import configure_logging
@@ -74,6 +76,8 @@ app.command("build")(build_cmd.build)
 app.command("demo")(demo_cmd.demo)
 app.command("sync")(sync_cmd.sync)
 app.command("lift")(lift_cmd.lift)
+app.add_typer(plays_cmd.app, name="plays")
+app.add_typer(audience_cmd.app, name="audience")
 
 
 def main() -> None:

@@ -33,6 +33,9 @@
             {%- do problems.append("model: " ~ play.model ~ " is not wired into decisions yet; run `omniplay plays sync` "
                 ~ "(adds `-- depends_on: {{ ref('" ~ play.model ~ "') }}` to models/marts/decisions/int_play_audiences.sql)") -%}
         {%- endif -%}
+        {%- if wiring and play.enabled and ('exposure.' ~ project_name ~ '.play_' ~ play.id) not in graph.exposures -%}
+            {%- do problems.append("exposure: play_" ~ play.id ~ " is missing from models/audiences/_exposures.yml; run `omniplay plays sync`") -%}
+        {%- endif -%}
         {%- if not play.owner -%}
             {%- do problems.append("owner: is required (who answers for this play)") -%}
         {%- endif -%}
