@@ -40,9 +40,9 @@ def test_no_arguments_shows_help() -> None:
 
 def test_build_without_data_fails_naming_the_sources(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["build"], env=_missing_data_env(tmp_path))
-    assert result.exit_code != 0
-    message = str(result.exception) if isinstance(result.exception, BuildError) else result.output
-    assert str(tmp_path / "no-data-here") in message
+    assert result.exit_code == BuildError.exit_code == 1, result.output
+    message = result.stderr
+    assert message.startswith("omniplay: ") and str(tmp_path / "no-data-here") in message
     assert "crm" in message and "OMNIPLAY_DATA_DIR" in message
     assert not (tmp_path / "omniplay.duckdb").exists(), "the build ran dbt despite missing sources"
 
