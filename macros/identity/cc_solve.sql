@@ -15,11 +15,9 @@
     Returns a dict: `sql` (select of `node`, `component` over the scratch tables), `scratch`
     (relations to drop with `cc_drop_scratch_tables` once `sql` has been persisted),
     `rounds`, `nodes`, `edges` (distinct undirected edges between two different nodes),
-    `components`, `largest_component`, `seconds`.
+    `components`, `largest_component`.
 -#}
 {% macro cc_solve(edges_sql, scratch_prefix='cc', max_rounds=64) -%}
-    {%- set clock = modules.datetime.datetime -%}
-    {%- set started = clock.now() -%}
     {%- set cap = max_rounds | string | trim -%}
     {%- if not cap.isdigit() or (cap | int) < 1 -%}
         {{ exceptions.raise_compiler_error(
@@ -55,8 +53,8 @@
         {%- do omniplay.cc_drop_scratch_tables([t.large]) -%}
         {%- do omniplay.cc_create_scratch_table(t.flagged, omniplay.cc_flag_finished_sql(t.small)) -%}
         {%- do omniplay.cc_drop_scratch_tables([t.small]) -%}
-        {%- do omniplay.cc_run_sql(
-            "insert into " ~ t.done ~ " (hi, lo) select hi, lo from " ~ t.flagged ~ " where is_finished") -%}
+        {%- do omniplay.cc_insert_into_scratch(t.done,
+            "select hi, lo from " ~ t.flagged ~ " where is_finished") -%}
         {%- do omniplay.cc_create_scratch_table(t.edges,
             "select hi, lo from " ~ t.flagged ~ " where not is_finished") -%}
         {%- do omniplay.cc_drop_scratch_tables([t.flagged]) -%}
@@ -94,12 +92,23 @@ with roots as (
     from {{ t.nodes }} as nodes
     left join {{ t.done }} as done
         on done.hi = nodes.id
+),
+
+{#- A grouped min and a join: cheaper than a window partitioned by root over every node. -#}
+labels as (
+    select
+        root,
+        min(node) as component
+    from roots
+    group by root
 )
 
 select
-    node,
-    min(node) over (partition by root) as component
+    roots.node,
+    labels.component
 from roots
+inner join labels
+    on labels.root = roots.root
     {%- endset -%}
 
     {{ return({
@@ -110,6 +119,5 @@ from roots
         'edges': input_edges,
         'components': nodes - (merged.columns[0].values()[0] | int),
         'largest_component': largest,
-        'seconds': (clock.now() - started).total_seconds(),
     }) }}
 {%- endmacro %}

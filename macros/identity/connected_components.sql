@@ -28,11 +28,13 @@
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
+    {%- set started = modules.datetime.datetime.now() -%}
     {%- set solved = omniplay.cc_solve(sql, scratch_prefix=this.identifier, max_rounds=max_rounds) -%}
 
     {% call statement('main') -%}
         {{ get_create_table_as_sql(False, intermediate_relation, solved.sql) }}
     {%- endcall %}
+    {%- do solved.update({'seconds': (modules.datetime.datetime.now() - started).total_seconds()}) -%}
 
     {%- do omniplay.cc_drop_scratch_tables(solved.scratch) -%}
     {% do create_indexes(intermediate_relation) %}

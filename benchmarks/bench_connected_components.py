@@ -1,0 +1,166 @@
+"""Connected components at scale: the real `connected_components` materialization in a
+real `dbt build` on DuckDB, on a synthetic identity-like graph.
+
+The graph: `--nodes` nodes in about nodes/10 components whose sizes follow a geometric
+distribution (mean 10), each a random recursive tree plus ~10% extra edges inside the
+component (cycles, duplicates) and a self-loop on every component root (so singletons
+exist), and one extra path of `--path-nodes` nodes to show that rounds follow
+log(component size), not the diameter. Node ids are 23-character text keys in random
+order (`id:` + 20 hex digits of md5). The expected number of components and the largest
+component size are known from the generator and checked against the build's round log.
+
+dbt runs as a child process (tests/identity/dbt_cc_project, `dbt build --select
+cc_graphs`: the model plus its data tests) with DuckDB's `memory_limit` set through
+OMNIPLAY_DUCKDB_MEMORY_LIMIT, and the peak resident memory of that process is reported.
+
+Usage (from the repository root):
+
+    .venv/bin/python benchmarks/bench_connected_components.py --nodes 10000000 --memory-limit 4GB
+
+Prints one JSON document (figures, machine, load before and after).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO_DIR = Path(__file__).resolve().parents[1]
+CC_PROJECT_DIR = REPO_DIR / "tests" / "identity" / "dbt_cc_project"
+DBT = Path(sys.executable).parent / "dbt"
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)}
+
+
+def generate(duckdb_path: Path, nodes: int, path_nodes: int, seed: int) -> dict[str, int]:
+    """Write cc_input.graph_edges (and an empty cc_input.chain_edges); return the expected figures."""
+    import duckdb
+    import numpy as np
+    import pyarrow as pa
+
+    rng = np.random.default_rng(seed)
+    tree_nodes = nodes - path_nodes
+    sizes = rng.geometric(0.1, size=tree_nodes // 5)
+    sizes = sizes[np.cumsum(sizes) <= tree_nodes]
+    sizes = np.append(sizes, tree_nodes - sizes.sum()) if sizes.sum() < tree_nodes else sizes
+    starts = np.repeat(np.cumsum(sizes) - sizes, sizes)
+    index = np.arange(tree_nodes, dtype=np.int64)
+    parent = starts + (rng.random(tree_nodes) * (index - starts)).astype(np.int64)  # root: itself
+    extra = rng.choice(tree_nodes, tree_nodes // 10)
+    extra_to = starts[extra] + (rng.random(len(extra)) * (extra - starts[extra] + 1)).astype(np.int64)
+    path = np.arange(tree_nodes, nodes, dtype=np.int64)
+    node_a = np.concatenate([index, extra, path[:-1]])
+    node_b = np.concatenate([parent, extra_to, path[1:]])
+
+    con = duckdb.connect(str(duckdb_path))
+    try:
+        con.execute("set threads = 2")
+        con.register("raw_edges", pa.table({"a": node_a, "b": node_b}))
+        con.execute("create schema if not exists cc_input")
+        con.execute("""
+            create or replace table cc_input.graph_edges as
+            select
+                'id:' || substr(md5(cast(a as varchar)), 1, 20) as node_a,
+                'id:' || substr(md5(cast(b as varchar)), 1, 20) as node_b
+            from raw_edges
+        """)
+        con.execute("create or replace table cc_input.chain_edges (node_a varchar, node_b varchar)")
+        rows = con.execute("select count(*) from cc_input.graph_edges").fetchall()[0][0]
+    finally:
+        con.close()
+    return {"nodes": nodes, "edge_rows": int(rows), "components": len(sizes) + (1 if path_nodes else 0),
+            "largest_component": int(max(sizes.max(), path_nodes))}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="bench-cc-"))
+    work.mkdir(parents=True, exist_ok=True)
+    duckdb_path = work / "cc.duckdb"
+    duckdb_path.unlink(missing_ok=True)
+    started = time.perf_counter()
+    expected = generate(duckdb_path, args.nodes, args.path_nodes, args.seed)
+    generate_seconds = time.perf_counter() - started
+
+    env = {**os.environ,
+           "OMNIPLAY_TARGET": "duckdb",
+           "OMNIPLAY_DUCKDB_PATH": str(duckdb_path),
+           "OMNIPLAY_DUCKDB_MEMORY_LIMIT": args.memory_limit,
+           "DBT_TARGET_PATH": str(work / "target"),
+           "DBT_LOG_PATH": str(work / "logs"),
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    command = [str(DBT), "build", "--select", "cc_graphs", "--project-dir", str(CC_PROJECT_DIR),
+               "--profiles-dir", str(REPO_DIR), "--target", "duckdb"]
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    build_seconds = time.perf_counter() - started
+    load_after = os.getloadavg()
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout[-4000:])
+        raise SystemExit(f"dbt build failed (exit {done.returncode}); logs in {work / 'logs'}")
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+    import duckdb
+
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        columns = ["rounds", "nodes", "edges", "components", "largest_component", "solver_seconds"]
+        row = con.execute(f"select {', '.join(columns)} from main.identity_cc_rounds "
+                          "where model = 'cc_graphs' order by finished_at desc limit 1").fetchall()[0]
+    logged = dict(zip(columns, row, strict=True))
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    model_seconds = next(r["execution_time"] for r in results if r["unique_id"] == "model.omniplay.cc_graphs")
+    checks = {key: logged[key] == expected[key] for key in ("nodes", "components", "largest_component")}
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return {
+        "graph": {**expected, "path_nodes": args.path_nodes, "seed": args.seed},
+        "memory_limit": args.memory_limit,
+        "rounds": logged["rounds"],
+        "distinct_edges": logged["edges"],
+        "solver_seconds": float(logged["solver_seconds"]),
+        "model_seconds": round(model_seconds, 2),
+        "dbt_build_seconds": round(build_seconds, 2),
+        "generate_seconds": round(generate_seconds, 2),
+        "dbt_peak_rss_mb": round(peak_rss_mb),
+        "checks_against_generator": checks,
+        "machine": machine(),
+        "load_before": [round(x, 2) for x in load_before],
+        "load_after": [round(x, 2) for x in load_after],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--nodes", type=int, default=10_000_000)
+    parser.add_argument("--path-nodes", type=int, default=100_000, help="size of the one long path inside the graph")
+    parser.add_argument("--memory-limit", default="4GB", help="DuckDB memory_limit for the build")
+    parser.add_argument("--seed", type=int, default=20261122)
+    parser.add_argument("--workdir", help="keep the DuckDB file and dbt logs here (default: a temporary folder)")
+    parser.add_argument("--keep", action="store_true", help="do not delete the work folder")
+    report = run(parser.parse_args())
+    print(json.dumps(report, indent=2))
+    if not all(report["checks_against_generator"].values()):
+        raise SystemExit("the build's figures disagree with the generator's")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,8 @@
+{#- Append the rows of `sql` (columns `hi`, `lo`) to the scratch table `relation` (dispatched; Spark would rebuild a view). -#}
+{% macro cc_insert_into_scratch(relation, sql) -%}
+    {{ return(adapter.dispatch('cc_insert_into_scratch', 'omniplay')(relation, sql)) }}
+{%- endmacro %}
+
+{% macro default__cc_insert_into_scratch(relation, sql) -%}
+    {%- do omniplay.cc_run_sql("insert into " ~ relation ~ " (hi, lo)\n" ~ sql) -%}
+{%- endmacro %}
