@@ -37,8 +37,8 @@ class TokenBucket:
                 now = self._clock()
                 self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
                 self._last = now
-                if self._tokens >= tokens:
-                    self._tokens -= tokens
+                if self._tokens >= tokens - 1e-9:  # tolerate float rounding after a timed sleep
+                    self._tokens = max(0.0, self._tokens - tokens)
                     return slept
                 wait = (tokens - self._tokens) / self.rate
             self._sleep(wait)
