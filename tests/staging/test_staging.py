@@ -159,9 +159,11 @@ def test_pos_times_are_store_local_times_in_utc(build: BuildRun) -> None:
     problems = []
     for local, zone, utc in rows:
         tz = ZoneInfo(zone)
-        aware = local.replace(tzinfo=tz)
-        if aware.utcoffset() != local.replace(tzinfo=tz, fold=1).utcoffset():
-            continue  # ambiguous or skipped wall-clock time at a DST change: no single answer
+        # At DST changes: a repeated wall-clock time is standard time (fold=1), a skipped
+        # one takes the offset before the change (fold=0), as in macros/to_utc_from_local.sql.
+        first, second = local.replace(tzinfo=tz), local.replace(tzinfo=tz, fold=1)
+        repeated = first.utcoffset() > second.utcoffset()
+        aware = second if repeated else first
         if aware.astimezone(UTC).replace(tzinfo=None) != utc:
             problems.append((local, zone, utc))
     assert not problems, f"{len(problems)} transactions converted wrongly, e.g. {problems[:3]}"
