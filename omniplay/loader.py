@@ -22,7 +22,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from omniplay.errors import BuildError, ConfigError
 from omniplay.settings import DATA_DIR_ENV, Settings
@@ -247,14 +247,14 @@ def _load_postgres(plan: list[tuple[str, str, SourceFile]], batch_rows: int) -> 
 
 
 def _copy_into_new_table(cur, sql, schema: str, table: str, source_file: SourceFile, batch_rows: int) -> int:
-    dataset = ds.dataset(source_file.path, format="parquet")
-    schema_ = dataset.schema
-    if not schema_.names:
-        raise BuildError(f"source {source_file.name} ({source_file.path}) has no columns")
+    parts = [source_file.path] if source_file.path.is_file() else sorted(source_file.path.glob("*.parquet"))
+    arrow_schema = pq.read_schema(parts[0])
+    if not arrow_schema.names:
+        raise BuildError(f"source {source_file.name} ({parts[0]}) has no columns")
     try:
-        columns = [(f.name, postgres_type(f.type)) for f in schema_]
+        columns = [(f.name, postgres_type(f.type)) for f in arrow_schema]
     except TypeError as exc:
-        raise BuildError(f"source {source_file.name} ({source_file.path}): {exc}") from None
+        raise BuildError(f"source {source_file.name} ({parts[0]}): {exc}") from None
     new = table + _NEW_SUFFIX
     # Serialise concurrent loads of the same table instead of failing on the new table's name.
     cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"{schema}.{table}",))
@@ -266,11 +266,32 @@ def _copy_into_new_table(cur, sql, schema: str, table: str, source_file: SourceF
                            for name, pg_type in columns),
     ))
     copy = sql.SQL("copy {}.{} ({}) from stdin with (format csv)").format(
-        sql.Identifier(schema), sql.Identifier(new), sql.SQL(", ").join(map(sql.Identifier, schema_.names)))
+        sql.Identifier(schema), sql.Identifier(new), sql.SQL(", ").join(map(sql.Identifier, arrow_schema.names)))
     counter = _RowCounter()
-    batches = dataset.to_batches(batch_size=batch_rows, batch_readahead=1, fragment_readahead=1)
+    batches = _read_batches(source_file, parts, arrow_schema, batch_rows)
     cur.copy_expert(copy.as_string(cur), _ChunkStream(_csv_chunks(counter.count(batches))), size=1 << 20)
     return counter.rows
+
+
+def _read_batches(source_file: SourceFile, parts: list[Path], arrow_schema: pa.Schema,
+                  batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """Record batches of every part, in the first part's schema.
+
+    ParquetFile.iter_batches without pre-buffering decodes a few pages at a time, so
+    memory stays near one batch even when a row group is large.
+    """
+    for part in parts:
+        with pq.ParquetFile(part, pre_buffer=False) as parquet:
+            same = parquet.schema_arrow.equals(arrow_schema, check_metadata=False)
+            for batch in parquet.iter_batches(batch_size=batch_rows):
+                if not same:
+                    try:
+                        batch = batch.cast(arrow_schema)
+                    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
+                        raise BuildError(f"source {source_file.name}: part {part.name} has columns "
+                                         f"{parquet.schema_arrow.names} of other types than {parts[0].name} "
+                                         f"({arrow_schema.names})") from None
+                yield batch
 
 
 def _swap(cur, sql, schema: str, table: str) -> None:

@@ -227,6 +227,21 @@ def test_folder_of_parts_streams_in_small_batches(sources: Path, postgres_server
         (123, 123)]
 
 
+def test_parts_take_the_first_parts_types(sources: Path, postgres_server: PostgresServer, loader_db: str) -> None:
+    (sources / "web" / "events.parquet").unlink()
+    parts = sources / "web" / "events"
+    parts.mkdir()
+    pq.write_table(pa.table({"event_id": ["a"], "n": pa.array([1], pa.int64())}), parts / "part-0.parquet")
+    pq.write_table(pa.table({"event_id": ["b"], "n": pa.array([2], pa.int32())}), parts / "part-1.parquet")
+    load_sources(_settings(sources))
+    assert _rows(postgres_server, loader_db, "select event_id, n, pg_typeof(n)::text from raw_web.events order by 1") == [
+        ("a", 1, "bigint"), ("b", 2, "bigint")]
+
+    pq.write_table(pa.table({"event_id": ["c"], "other": ["x"]}), parts / "part-2.parquet")
+    with pytest.raises(BuildError, match="part-2.parquet"):
+        load_sources(_settings(sources))
+
+
 def test_failed_reload_changes_nothing_and_a_good_one_replaces_everything(
         sources: Path, postgres_server: PostgresServer, loader_db: str, caplog: pytest.LogCaptureFixture) -> None:
     _write_version(sources, "v1", customers=3)
