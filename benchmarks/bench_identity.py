@@ -89,7 +89,7 @@ def dataset(workdir: Path, customers: int, days: int, seed: int) -> tuple[Path, 
     return out, time.perf_counter() - began
 
 
-def build(data_dir: Path, root: Path, memory_limit: str | None) -> dict[str, Any]:
+def build(data_dir: Path, root: Path, memory_limit: str | None, project_dir: Path) -> dict[str, Any]:
     """Seed, then `dbt run` the identity/profiles/consent selection on a fresh DuckDB file; timings."""
     from omniplay.build import _with_dataset_clock
 
@@ -97,7 +97,7 @@ def build(data_dir: Path, root: Path, memory_limit: str | None) -> dict[str, Any
         shutil.rmtree(root)
     root.mkdir(parents=True)
     env = {
-        PROJECT_DIR_ENV: str(REPO_DIR), DATA_DIR_ENV: str(data_dir), DUCKDB_PATH_ENV: str(root / "omniplay.duckdb"),
+        PROJECT_DIR_ENV: str(project_dir), DATA_DIR_ENV: str(data_dir), DUCKDB_PATH_ENV: str(root / "omniplay.duckdb"),
         TARGET_ENV: "duckdb", "DBT_TARGET_PATH": str(root / "target"), "DBT_LOG_PATH": str(root / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
@@ -178,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/bench-identity"))
     parser.add_argument("--memory-limit", help="DuckDB memory_limit for the build, e.g. 4GB (memory scenario: 4GB)")
+    parser.add_argument("--project-dir", type=Path, default=REPO_DIR,
+                        help="dbt project to build (default: this checkout), e.g. an exported commit with a patch")
     args = parser.parse_args(argv)
 
     customers = args.customers or DEFAULT_CUSTOMERS[args.scenario]
@@ -185,12 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
     data_dir, generated_s = dataset(args.workdir, customers, args.days, args.seed)
     root = args.workdir / f"build-{args.scenario}-{customers}"
-    timing = build(data_dir, root, memory_limit)
+    timing = build(data_dir, root, memory_limit, args.project_dir.resolve())
     figures = graph_figures(timing["duckdb_path"], data_dir)
     result = {
         "scenario": args.scenario,
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "customers": customers, "days": args.days, "seed": args.seed,
+        "project_dir": str(args.project_dir.resolve()),
         "generation_s": None if generated_s is None else round(generated_s, 1),
         **figures, **timing,
         "checks": verdict(args.scenario, figures, timing),
