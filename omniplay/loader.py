@@ -212,7 +212,7 @@ def _load_postgres(plan: list[tuple[str, str, SourceFile]], batch_rows: int) -> 
     try:
         conn = psycopg2.connect(**args, connect_timeout=15, application_name="omniplay-loader")
     except psycopg2.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise BuildError(f"cannot connect to PostgreSQL as {where}: {reason}. Set OMNIPLAY_PG_HOST, "
                          "OMNIPLAY_PG_PORT, OMNIPLAY_PG_USER, OMNIPLAY_PG_DATABASE and "
                          "DBT_ENV_SECRET_OMNIPLAY_PG_PASSWORD") from None
