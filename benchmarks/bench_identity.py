@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import sys
 import time
@@ -108,9 +109,11 @@ def build(data_dir: Path, root: Path, memory_limit: str | None, project_dir: Pat
     vars = _with_dataset_clock(settings, None)
     run_dbt("seed", settings, vars=vars)
     load_before = os.getloadavg()
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     began = time.perf_counter()
     run_dbt("run", settings, select=SELECTION, vars=vars)
     wall = time.perf_counter() - began
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     load_after = os.getloadavg()
     results = json.loads((root / "target" / "run_results.json").read_text())
     per_model = sorted(((r["unique_id"].split(".")[-1], round(r["execution_time"], 2)) for r in results["results"]),
@@ -119,6 +122,9 @@ def build(data_dir: Path, root: Path, memory_limit: str | None, project_dir: Pat
         "duckdb_path": env[DUCKDB_PATH_ENV],
         "dbt_elapsed_s": round(results["elapsed_time"], 1),
         "wall_s": round(wall, 1),
+        # dbt and DuckDB run in this process: its CPU time is the work, whatever the load.
+        "cpu_s": round((cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime), 1),
+        "peak_rss_mib": round(cpu_after.ru_maxrss / 1024),
         "models": len(per_model),
         "sum_model_s": round(sum(t for _, t in per_model), 1),
         "non_staging_model_s": round(sum(t for name, t in per_model if not name.startswith("stg_")), 1),
