@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from tests.support.dbt import DbtProject
 
 
+def _plain(value):
+    """agate's Decimal as an int when whole, else a float."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
 def inline_query(project: DbtProject, sql: str, limit: int = 1000) -> list[tuple]:
-    """Rows of `sql` (Jinja allowed, e.g. `{{ omniplay.holdout_bucket(...) }}`) on the project's target."""
+    """Rows of `sql` (Jinja allowed, e.g. `{{ omniplay.holdout_bucket(...) }}`) on the project's target,
+    numbers as int or float."""
     from dbt.cli.main import dbtRunner
 
     from omniplay.dbt import _release_duckdb
@@ -25,4 +35,4 @@ def inline_query(project: DbtProject, sql: str, limit: int = 1000) -> list[tuple
             _release_duckdb()
     assert outcome.success, f"dbt show failed: {outcome.exception}"
     table = outcome.result.results[0].agate_table
-    return [tuple(row.values()) for row in table.rows]
+    return [tuple(_plain(v) for v in row.values()) for row in table.rows]
