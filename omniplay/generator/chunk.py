@@ -122,7 +122,7 @@ class ChunkBuilder:
             "_loaded_at": A.timestamps(_loaded(rng, updated, w.as_of, 0.0, HOUR, 36 * HOUR)),
         }, schema=TABLES[("crm", "customers")])
         dup = np.flatnonzero(rng.random(k) < 0.02)  # exact duplicate rows from a double export
-        self.tables[("crm", "customers")] = table.take(pa.array(np.r_[np.arange(k), dup]))
+        self.tables[("crm", "customers")] = pa.concat_tables([table, table.take(pa.array(dup))])
         self._identity("crm_id", pp.crm_id.take(pa.array(rows)), rows)
         dnc = rows[pp.dnc[rows]]
         self._consent(dnc, "crm_id", pp.raw_id(rng, pp.crm_id, dnc), "all", "do_not_contact", "crm",
@@ -380,7 +380,7 @@ class ChunkBuilder:
             "_loaded_at": A.timestamps(loaded),
         }, schema=TABLES[("web", "events")])
         dup = np.flatnonzero(rng.random(E) < 0.005)  # the tracker sent these twice
-        self._write(("web", "events"), table.take(pa.array(np.r_[np.arange(E), dup])))
+        self._write(("web", "events"), pa.concat_tables([table, table.take(pa.array(dup))]))
 
         self.act.web_person, self.act.web_type, self.act.web_at, self.act.web_product = person, etype, occurred, product
         first_session = np.full(pp.n, np.iinfo(np.int64).max)
