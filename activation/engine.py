@@ -551,7 +551,8 @@ class SyncEngine:
                     except (FatalDestinationError, RetriableDestinationError, SkippableDestinationError):
                         raise
                     except Exception as exc:  # noqa: BLE001 - unknown: delivery state unknown too
-                        log.warning("destination %s raised %s", destination.name, type(exc).__name__)
+                        log.warning("destination %s raised %s", destination.name, type(exc).__name__,
+                                    exc_info=log.isEnabledFor(logging.DEBUG))
                         status = RETRY if destination.deduplicates else AMBIGUOUS
                         results = [Result(m.message_id, status, error_code="unexpected_error",
                                           error_message=f"{type(exc).__name__}: {mask_text(str(exc))}"[:500])

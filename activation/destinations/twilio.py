@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import threading
+from urllib.parse import urlencode
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
 
@@ -35,6 +36,7 @@ GSM7_BASIC = frozenset(
 )
 GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")
 INVALID_NUMBER_CODES = {21211, 21614}
+_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 OPT_OUT_CODES = {21610}
 
 
@@ -153,7 +155,7 @@ class TwilioDestination(Destination):
             form["StatusCallback"] = self.settings.status_callback
         self.context.limiter.acquire()
         try:
-            response = self._client().post(self._path, data=form)
+            response = self._client().post(self._path, content=urlencode(form).encode(), headers=_FORM)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteError) as exc:
             return Result(message.message_id, RETRY, error_code="connect", error_message=type(exc).__name__)
         except httpx.TransportError as exc:

@@ -1,0 +1,325 @@
+"""Activation benchmarks: omniplay sync vs drt-core 1.2.1, same rows, same DuckDB file, same receivers.
+
+    .venv/bin/python benchmarks/bench_activation.py compare --rows 100000 --smtp-rows 10000 \
+        --drt /tmp/drtvenv/bin/drt
+    .venv/bin/python benchmarks/bench_activation.py memory --rows 1000000 5000000
+
+`compare` builds one DuckDB file holding an activation queue with three plays (SMS,
+store, email), starts the receivers (benchmarks/bench_activation_receivers.py, each its own process),
+then for each scenario runs drt-core and `omniplay sync` as subprocesses, each twice,
+timing the whole command and counting what the receiver got. drt-core must be
+installed in a separate virtualenv (`python -m venv /tmp/drtvenv && /tmp/drtvenv/bin/pip
+install drt-core==1.2.1 duckdb==2.0.0`).
+
+`memory` pushes 1M and 5M store messages through `store_webhook` (batches of 1,000) and
+reports peak RSS of the sync process, then times a no-op re-run over the sent ledger.
+Results print as JSON lines and are appended to benchmarks/out/activation.jsonl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "benchmarks" / "out"
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from bench_activation_receivers import ACCOUNT_SID, AUTH_TOKEN, WEBHOOK_SECRET  # noqa: E402
+
+WORKERS = {"twilio": 16, "webhook": 2, "smtp": 4}
+
+
+# -- data -----------------------------------------------------------------------------------
+
+def build_queue(db: Path, plays: dict[str, tuple[str, str, int]]) -> None:
+    """One activation_queue with a play per (channel, destination, rows), generated in DuckDB."""
+    import duckdb
+
+    addresses = {
+        "sms": "'+1415' || lpad(cast(1000000 + i as varchar), 7, '0')",
+        "store": "'S' || lpad(cast(i % 50 + 1 as varchar), 3, '0')",
+        "email": "'user' || i || '@example.com'",
+    }
+    parts = []
+    for play, (channel, destination, rows) in plays.items():
+        parts.append(f"""
+            select md5('{play}|' || i) as message_id, date '2026-11-22' as run_date,
+                   timestamp '2026-11-22 06:00:00' as decided_at, '{play}' as play_id, 'v1' as play_version,
+                   'p' || lpad(cast(i as varchar), 9, '0') as profile_id, '{channel}' as channel,
+                   '{destination}' as destination, {addresses[channel]} as address,
+                   'Europe/London' as recipient_timezone, timestamp '2020-01-01' as not_before,
+                   timestamp '2100-01-01' as not_after, 'default' as template,
+                   cast(json_object('first_name', 'Ann' || i, 'product_name', 'Lamp ' || (i % 97)) as json)
+                       as payload
+            from range({rows}) t(i)""")
+    if db.exists():
+        db.unlink()
+    con = duckdb.connect(str(db))
+    con.execute("create schema activation")
+    con.execute("create table activation.activation_queue as " + " union all ".join(parts))
+    con.close()
+
+
+def omniplay_project(root: Path, ports: dict[str, int]) -> Path:
+    project = root / "omniplay_project"
+    (project / "activation").mkdir(parents=True, exist_ok=True)
+    templates = project / "activation" / "templates"
+    if not templates.exists():
+        templates.symlink_to(REPO / "activation" / "templates")
+    (project / "activation" / "destinations.yml").write_text(f"""
+destinations:
+  twilio:
+    type: twilio
+    max_concurrency: {WORKERS['twilio']}
+    batch_size: 500
+    settings:
+      base_url: http://127.0.0.1:{ports.get('twilio', 9)}
+      account_sid: ${{TWILIO_ACCOUNT_SID}}
+      auth_token: ${{TWILIO_AUTH_TOKEN}}
+      from_number: "+15005550006"
+  store_webhook:
+    type: store_webhook
+    max_concurrency: {WORKERS['webhook']}
+    batch_size: 1000
+    settings:
+      url: http://127.0.0.1:{ports.get('webhook', 9)}/tasks
+      secret: ${{OMNIPLAY_STORE_WEBHOOK_SECRET}}
+  smtp:
+    type: smtp
+    max_concurrency: {WORKERS['smtp']}
+    batch_size: 100
+    settings:
+      host: 127.0.0.1
+      port: {ports.get('smtp', 9)}
+""")
+    return project
+
+
+def drt_project(root: Path, db: Path, ports: dict[str, int]) -> tuple[Path, Path]:
+    project, home = root / "drt_project", root / "drt_home"
+    (project / "syncs").mkdir(parents=True, exist_ok=True)
+    (home / ".drt").mkdir(parents=True, exist_ok=True)
+    (home / ".drt" / "profiles.yml").write_text(f"bench:\n  type: duckdb\n  database: {db}\n")
+    (project / "drt_project.yml").write_text('name: bench\nversion: "0.1"\nprofile: bench\n')
+    sms_body = ('Hi {{ row.first_name }}! {{ row.product_name }} is waiting for you. Reply STOP to opt out.')
+    (project / "syncs" / "twilio_one.yml").write_text(f"""
+name: twilio_one
+model: "select message_id, address, payload->>'first_name' as first_name, payload->>'product_name' as product_name from activation.activation_queue where play_id = 'bench_sms'"
+destination:
+  type: rest_api
+  url: "http://127.0.0.1:{ports.get('twilio', 9)}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+  method: POST
+  headers: {{Content-Type: application/json}}
+  auth: {{type: basic, username_env: TWILIO_ACCOUNT_SID, password_env: TWILIO_AUTH_TOKEN}}
+  body_template: '{{"To": "{{{{ row.address }}}}", "From": "+15005550006", "Body": "{sms_body}"}}'
+sync:
+  mode: full
+  batch_size: 1000
+  rate_limit: {{requests_per_second: 1000000}}
+  on_error: skip
+""")
+    (project / "syncs" / "webhook_batch.yml").write_text(f"""
+name: webhook_batch
+model: "select message_id, address, payload->>'first_name' as first_name, payload->>'product_name' as product_name from activation.activation_queue where play_id = 'bench_store'"
+destination:
+  type: rest_api
+  url: "http://127.0.0.1:{ports.get('webhook', 9)}/tasks"
+  method: POST
+  headers: {{Content-Type: application/json}}
+  body_mode: batch
+  max_records_per_request: 1000
+  batch_template: '{{"items": [{{% for row in rows %}}{{"message_id": "{{{{ row.message_id }}}}", "store_id": "{{{{ row.address }}}}", "talking_points": "Mention {{{{ row.product_name }}}}."}}{{% if not loop.last %}},{{% endif %}}{{% endfor %}}]}}'
+sync:
+  mode: full
+  batch_size: 1000
+  rate_limit: {{requests_per_second: 1000000}}
+  on_error: skip
+""")
+    (project / "syncs" / "smtp_mail.yml").write_text(f"""
+name: smtp_mail
+model: "select message_id, address, payload->>'first_name' as first_name, payload->>'product_name' as product_name from activation.activation_queue where play_id = 'bench_email'"
+destination:
+  type: email_smtp
+  host: 127.0.0.1
+  port: {ports.get('smtp', 9)}
+  use_tls: false
+  username_env: BENCH_SMTP_USER
+  password_env: BENCH_SMTP_PASSWORD
+  sender: "Shop <shop@example.com>"
+  recipients: ["bench@example.com"]
+  subject_template: "{{{{ row.first_name }}}}, something picked for you"
+  body_template: "Hi {{{{ row.first_name }}}}, we thought you'd like {{{{ row.product_name }}}}."
+sync:
+  mode: full
+  batch_size: 1000
+  rate_limit: {{requests_per_second: 1000000}}
+  on_error: skip
+""")
+    return project, home
+
+
+# -- processes ------------------------------------------------------------------------------
+
+def start_receiver(kind: str) -> tuple[subprocess.Popen, int, int]:
+    proc = subprocess.Popen([sys.executable, str(REPO / "benchmarks" / "bench_activation_receivers.py"), kind],
+                            stdout=subprocess.PIPE, text=True, cwd=REPO)
+    line = proc.stdout.readline().split()
+    assert line and line[0] == "READY", f"receiver {kind} did not start"
+    return proc, int(line[1]), int(line[2])
+
+
+def receiver_stats(port: int, reset: bool = False) -> dict:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/{'_reset' if reset else '_stats'}", timeout=30) as r:
+        return json.loads(r.read())
+
+
+def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> dict:
+    """Run a command; wall seconds, exit code and peak RSS (MB) of the process tree's largest."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
+    code = os.waitstatus_to_exitcode(status)
+    return {"seconds": round(seconds, 2), "exit": code, "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+            "stdout": out[-2000:], "stderr": err[-2000:]}
+
+
+def base_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+               OMNIPLAY_STORE_WEBHOOK_SECRET=WEBHOOK_SECRET.decode(), BENCH_SMTP_USER="bench",
+               BENCH_SMTP_PASSWORD="bench", OMNIPLAY_TARGET="duckdb", PYTHONUNBUFFERED="1")
+    env.pop("OMNIPLAY_DESTINATIONS_FILE", None)
+    return env
+
+
+def run_omniplay(project: Path, db: Path, play: str) -> dict:
+    env = base_env()
+    env["OMNIPLAY_DUCKDB_PATH"] = str(db)
+    return timed([str(REPO / ".venv" / "bin" / "python"), "-m", "cli.main", "sync", "--project-dir", str(project),
+                  "--play", play, "--json"], env, REPO)
+
+
+def run_drt(drt: str, project: Path, home: Path, sync_name: str) -> dict:
+    env = base_env()
+    env["HOME"] = str(home)
+    return timed([drt, "run", "--select", sync_name], env, project)
+
+
+# -- scenarios ------------------------------------------------------------------------------
+
+def compare(args) -> list[dict]:
+    root = OUT / "activation_compare"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    db = root / "queue.duckdb"
+    build_queue(db, {"bench_sms": ("sms", "twilio", args.rows), "bench_store": ("store", "store_webhook", args.rows),
+                     "bench_email": ("email", "smtp", args.smtp_rows)})
+    scenarios = [("twilio", "twilio_one", "bench_sms", args.rows),
+                 ("webhook", "webhook_batch", "bench_store", args.rows),
+                 ("smtp", "smtp_mail", "bench_email", args.smtp_rows)]
+    results = []
+    for kind, drt_sync, play, rows in scenarios:
+        if args.only and kind not in args.only:
+            continue
+        proc, port, stats_port = start_receiver(kind)
+        try:
+            ports = {kind: port}
+            project = omniplay_project(root, ports)
+            drt_dir, drt_home = drt_project(root, db, ports)
+            row = {"scenario": kind, "rows": rows}
+            for tool in ("drt", "omniplay"):
+                for attempt in ("first", "second"):
+                    receiver_stats(stats_port, reset=True)
+                    if tool == "drt":
+                        r = run_drt(args.drt, drt_dir, drt_home, drt_sync)
+                    else:
+                        r = run_omniplay(project, db, play)
+                    got = receiver_stats(stats_port)
+                    key = f"{tool}_{attempt}"
+                    row[key] = {"seconds": r["seconds"], "exit": r["exit"], "delivered": got["messages"],
+                                "duplicates": got["duplicates"], "requests": got["requests"],
+                                "per_second": round(got["messages"] / r["seconds"], 1) if r["seconds"] else None}
+                    if r["exit"] != 0:
+                        row[key]["stderr"] = r["stderr"][-500:]
+                    print(json.dumps({kind: {key: row[key]}}), flush=True)
+            d, o = row["drt_first"]["per_second"], row["omniplay_first"]["per_second"]
+            row["speedup"] = round(o / d, 2) if d else None
+            results.append(row)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    return results
+
+
+def memory(args) -> list[dict]:
+    results = []
+    for rows in args.rows:
+        root = OUT / f"activation_memory_{rows}"
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        db = root / "queue.duckdb"
+        build_queue(db, {"bench_store": ("store", "store_webhook", rows)})
+        proc, port, stats_port = start_receiver("webhook")
+        try:
+            project = omniplay_project(root, {"webhook": port})
+            first = run_omniplay(project, db, "bench_store")
+            got = receiver_stats(stats_port)
+            receiver_stats(stats_port, reset=True)
+            second = run_omniplay(project, db, "bench_store")
+            again = receiver_stats(stats_port)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+        row = {"scenario": "memory", "rows": rows,
+               "first": {k: first[k] for k in ("seconds", "exit", "peak_rss_mb")},
+               "delivered": got["messages"], "duplicates": got["duplicates"],
+               "noop_rerun": {k: second[k] for k in ("seconds", "exit", "peak_rss_mb")},
+               "rerun_delivered": again["messages"]}
+        if first["exit"] != 0:
+            row["stderr"] = first["stderr"][-800:]
+        print(json.dumps(row), flush=True)
+        results.append(row)
+        shutil.rmtree(root, ignore_errors=True)
+    return results
+
+
+def machine() -> dict:
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
+            "load_avg_at_start": os.getloadavg()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("compare")
+    c.add_argument("--rows", type=int, default=100_000)
+    c.add_argument("--smtp-rows", type=int, default=10_000)
+    c.add_argument("--drt", default="/tmp/drtvenv/bin/drt")
+    c.add_argument("--only", nargs="*")
+    m = sub.add_parser("memory")
+    m.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000])
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    results = compare(args) if args.command == "compare" else memory(args)
+    with open(OUT / "activation.jsonl", "a") as handle:
+        handle.write(json.dumps({"started": started, "command": sys.argv[1:], "machine": machine(),
+                                 "results": results}) + "\n")
+    print(json.dumps({"machine": machine(), "results": results}, indent=1))
+
+
+if __name__ == "__main__":
+    resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
+    main()
