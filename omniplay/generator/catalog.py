@@ -123,8 +123,12 @@ COLOURS = ("Black", "Navy", "Sand", "Olive", "Ivory", "Rust", "Sage", "Charcoal"
 SEARCH_TERMS = ("sneakers", "rain jacket", "gift for him", "gift for her", "candles", "merino",
                 "sale", "running shoes", "backpack", "linen shirt", "face serum", "boots",
                 "sunglasses", "hoodie", "tent", "weekend bag", "black jeans", "vase")
+SITE = "https://shop.larkspur.example"
+APP = "larkspur://app"
 STATIC_PATHS = ("/", "/new-in", "/sale", "/stores", "/account", "/c/apparel", "/c/footwear",
                 "/c/home", "/c/beauty", "/c/outdoor", "/lookbook", "/help/returns")
+# pages of page_view events, then the fixed pages of login, checkout and purchase events
+STATIC_PAGES = STATIC_PATHS + ("/account/login", "/checkout", "/checkout/complete")
 SMS_STOP_REPLIES = ("STOP", "Stop", "stop", "STOP ", "UNSUBSCRIBE", "Stop please")
 SMS_START_REPLIES = ("START", "Start", "UNSTOP")
 

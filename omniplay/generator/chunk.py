@@ -37,8 +37,6 @@ WEB_EVENT_TYPES = ("page_view", "product_view", "search", "add_to_cart", "wishli
                    "login")
 # session kinds: the shape of a visit
 BROWSE, SEARCHING, BUY, WISH, ABANDON, VIEW = range(6)
-SITE = "https://shop.larkspur.example"
-APP = "larkspur://app"
 
 
 @dataclass
@@ -67,6 +65,16 @@ def _loaded(rng: np.random.Generator, occurred: np.ndarray, as_of: int, late_sha
     late = rng.random(len(occurred)) < late_share
     delay[late] = rng.integers(DAY, 5 * DAY, size=int(late.sum()))
     return np.minimum(occurred + delay, np.maximum(occurred, as_of))
+
+
+def _ids_with_junk(rng: np.random.Generator, ids: pa.Array, rows: pa.Array | None, real: np.ndarray,
+                   junk: np.ndarray) -> pa.Array:
+    """``ids[rows]`` where ``real``, a junk placeholder (or null) where ``junk``, else null."""
+    n = len(real)
+    out = ids.take(pa.array(rows.to_numpy(), mask=~real)) if rows is not None else pa.nulls(n, pa.string())
+    if junk.any():
+        out = pc.replace_with_mask(out, pa.array(junk), _junk(rng, int(junk.sum())))
+    return out
 
 
 def _opt_in_times(rng: np.random.Generator, w: World, n: int) -> np.ndarray:
@@ -338,11 +346,9 @@ class ChunkBuilder:
         device = known & ~cookie
         ghost_app = ~known & (rng.random(E) < 0.3)
         platform = np.where(known, device, ghost_app).astype(np.int64)
-        ids = id_str.take(pa.array(row)) if len(id_str) else pa.nulls(E, pa.string())
-        junk = _junk(rng, E)
-        null = pa.scalar(None, pa.string())
-        anonymous_id = pc.if_else(pa.array(cookie), ids, pc.if_else(pa.array(~known & ~ghost_app), junk, null))
-        device_id = pc.if_else(pa.array(device), ids, pc.if_else(pa.array(ghost_app), junk, null))
+        id_rows = pa.array(row) if len(id_str) else None
+        anonymous_id = _ids_with_junk(rng, id_str, id_rows, cookie, ~known & ~ghost_app)
+        device_id = _ids_with_junk(rng, id_str, id_rows, device, ghost_app)
         user_id = pp.user_id.take(pa.array(np.maximum(person, 0), mask=~(lg & known)))
 
         buy_session = sk == BUY
@@ -357,16 +363,16 @@ class ChunkBuilder:
         search_term = A.pick(list(C.SEARCH_TERMS), term, null_mask=etype != SEARCH)
         pid = A.pick(w.product_ids, product, null_mask=~has_product)
 
-        statics = list(C.STATIC_PATHS) + ["/account/login", "/checkout", "/checkout/complete"]
+        # page_url from one precomputed list: per platform, product pages, then the
+        # static pages (login/checkout/confirmation last), then search result pages
+        urls = w.page_urls()
+        n_products, n_static = len(w.product_ids), len(C.STATIC_PAGES)
         static_idx = np.select([etype == LOGIN, etype == CHECKOUT, etype == PURCHASE],
-                               [len(C.STATIC_PATHS), len(C.STATIC_PATHS) + 1, len(C.STATIC_PATHS) + 2],
-                               rng.integers(len(C.STATIC_PATHS), size=E))
-        product_path = pc.binary_join_element_wise("/p/", pid, "")
-        product_path = A.with_nulls(product_path, ~np.isin(etype, (PRODUCT_VIEW, ADD_TO_CART, WISHLIST_ADD)))
-        search_path = A.pick(["/search?q=" + t.replace(" ", "+") for t in C.SEARCH_TERMS], term,
-                             null_mask=etype != SEARCH)
-        path = pc.coalesce(product_path, search_path, A.pick(statics, static_idx))
-        url = pc.binary_join_element_wise(A.pick([SITE, APP], platform), path, "")
+                               [n_static - 3, n_static - 2, n_static - 1],
+                               rng.integers(n_static - 3, size=E))
+        page = np.select([np.isin(etype, (PRODUCT_VIEW, ADD_TO_CART, WISHLIST_ADD)), etype == SEARCH],
+                         [product, n_products + n_static + term], n_products + static_idx)
+        url = urls.take(pa.array(platform * (len(urls) // 2) + page))
 
         loaded = _loaded(rng, occurred, w.as_of, 0.02)
         table = pa.table({

@@ -66,6 +66,7 @@ class World:
     event_at: np.ndarray
     event_venue: np.ndarray     # store index or -1 (off-site venue)
     _product_lut: np.ndarray | None = None
+    _page_urls: pa.Array | None = None
 
     def sample_products(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Products by popularity: a 2**20-slot lookup table of the CDF (faster than searchsorted)."""
@@ -75,8 +76,17 @@ class World:
                                            len(self.product_cdf) - 1).astype(np.int32)
         return self._product_lut[rng.integers(0, _LUT_SIZE, size=n)].astype(np.int64)
 
+    def page_urls(self) -> pa.Array:
+        """Every page URL: per platform (web, app), product pages, static pages, search pages."""
+        if self._page_urls is None:
+            search = ["/search?q=" + t.replace(" ", "+") for t in C.SEARCH_TERMS]
+            paths = [f"/p/{p}" for p in self.product_ids] + list(C.STATIC_PAGES) + search
+            self._page_urls = pa.array([base + path for base in (C.SITE, C.APP) for path in paths])
+        return self._page_urls
+
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_product_lut": None}  # rebuilt in each process, not pickled
+        # lookup tables are rebuilt in each process rather than pickled
+        return {**self.__dict__, "_product_lut": None, "_page_urls": None}
 
 
 def _tz_offsets(tz_names: list[str], first_day: int, n_days: int) -> np.ndarray:
