@@ -3,9 +3,9 @@
     needs to choose among them: when each was last used, whether it hard-bounced or was
     STOPped since, whether a phone is a mobile, and the resulting rank (1 = best).
 
-    - e-mail: usable unless its latest hard bounce is later than the latest time the
-      address was (re)entered in a source record; then most recently used first
-      (source records and e-mail engagement).
+    - e-mail: usable unless it hard-bounced with no open or click since (a source
+      record updated after the bounce proves nothing about deliverability); then most
+      recently used first (source records and e-mail engagement).
     - phone: usable for SMS only when it is a mobile number (seed phone_mobile_prefixes)
       and its latest STOP is not followed by a START; then most recently used first.
 -#}
@@ -72,9 +72,11 @@ emails as (
             when email_activity.last_engaged_at > identity_map.last_seen_at then email_activity.last_engaged_at
             else identity_map.last_seen_at
         end as last_used_at,
-        coalesce(email_activity.last_hard_bounce_at > identity_map.last_seen_at, false) as is_suppressed,
+        coalesce(email_activity.last_hard_bounce_at >= coalesce(email_activity.last_engaged_at, email_activity.last_hard_bounce_at), false)
+            as is_suppressed,
         case
-            when email_activity.last_hard_bounce_at > identity_map.last_seen_at then 'hard_bounce'
+            when email_activity.last_hard_bounce_at >= coalesce(email_activity.last_engaged_at, email_activity.last_hard_bounce_at)
+                then 'hard_bounce'
         end as suppressed_reason,
         true as is_mobile
 

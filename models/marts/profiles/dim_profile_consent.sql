@@ -6,6 +6,8 @@
       that address wins (consent given for an old address does not carry over).
     - store (outreach by store associates): the latest store-channel event on the
       profile's CRM or loyalty id wins.
+    - Events for channel `all` count for every channel; an opt-out from everything on
+      the CRM or loyalty id counts against the e-mail and SMS addresses too.
     - A GDPR objection or do-not-contact on any identifier of the profile, or the CRM
       do-not-contact flag, blocks every channel.
     - No record means not allowed.
@@ -57,7 +59,10 @@ blocks as (
 
 ),
 
-{#- Channel-specific events, attached to the profile channel they speak for. -#}
+{#- The events that speak for a profile channel: for email/sms those on its chosen
+    address (channel-specific or `all`); for store those on its CRM or loyalty id
+    (`store` or `all`); and on any channel, an opt-out from everything (`all`) given on
+    the profile's CRM or loyalty id. -#}
 channel_events as (
 
     select
@@ -70,12 +75,12 @@ channel_events as (
 
     from profile_channels
     inner join consent_events
-        on consent_events.channel = profile_channels.channel
+        on consent_events.channel in (profile_channels.channel, 'all')
         and (
             (profile_channels.channel in ('email', 'sms')
                 and consent_events.identifier_type = case profile_channels.channel when 'email' then 'email' else 'phone' end
                 and consent_events.identifier_value = profile_channels.address)
-            or (profile_channels.channel = 'store'
+            or ((profile_channels.channel = 'store' or consent_events.action = 'opt_out')
                 and ((consent_events.identifier_type = 'crm_id' and consent_events.identifier_value = profile_channels.crm_id)
                     or (consent_events.identifier_type = 'loyalty_id' and consent_events.identifier_value = profile_channels.loyalty_id)))
         )
