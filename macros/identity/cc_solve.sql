@@ -67,12 +67,13 @@
 
     {%- if ns.active > 0 -%}
         {%- do omniplay.cc_drop_scratch_tables(t.values() | list) -%}
-        {{ exceptions.raise_compiler_error(
+        {{ exceptions.raise_database_error(
             "connected_components: " ~ scratch_prefix ~ " did not converge within " ~ max_rounds
-            ~ " rounds (" ~ ns.active ~ " of " ~ input_edges ~ " edges still active). Large-star/small-star"
-            ~ " needs about 2*log2(n) rounds for a component of n nodes, so this means a huge component"
-            ~ " or a cap set too low: check the edge model, or raise the cap with"
-            ~ " --vars '{omniplay__cc_max_rounds: " ~ (max_rounds * 2) ~ "}'."
+            ~ " rounds (" ~ ns.active ~ " of " ~ input_edges ~ " edges still active). Rounds grow with log2 of"
+            ~ " the largest component (about 14 for a 10,000-node path, 17 for 100,000), so either the cap is"
+            ~ " too low or the graph has a giant component (often a junk identifier shared by unrelated"
+            ~ " records: check the edge model's guards). Raise the cap with"
+            ~ " --vars '{omniplay__cc_max_rounds: " ~ (max_rounds * 2) ~ "}' or the model config cc_max_rounds."
         ) }}
     {%- endif -%}
     {%- do omniplay.cc_drop_scratch_tables([t.edges]) -%}
