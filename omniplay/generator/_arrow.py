@@ -11,7 +11,6 @@ import numpy as np
 import pyarrow as pa
 
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-_UUID_SLOTS = np.array([i for i in range(36) if i not in (8, 13, 18, 23)])
 # every byte value as its two hex digits, laid out so that a uint16 view is the text
 _HEX_PAIRS = np.frombuffer(b"".join(f"{b:02x}".encode() for b in range(256)), dtype=np.uint16)
 _HEX_PAIRS_UPPER = np.frombuffer(b"".join(f"{b:02X}".encode() for b in range(256)), dtype=np.uint16)
@@ -60,7 +59,9 @@ def uuids(rng: np.random.Generator, n: int, upper: bool = False) -> pa.StringArr
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
     pairs = (_HEX_PAIRS_UPPER if upper else _HEX_PAIRS)[raw].view(np.uint8).reshape(n, 32)
     mat = np.full((n, 36), ord("-"), dtype=np.uint8)
-    mat[:, _UUID_SLOTS] = pairs
+    for src, dst in ((0, 0), (8, 9), (12, 14), (16, 19), (20, 24)):  # 8-4-4-4-12
+        width = 12 if src == 20 else (8 if src == 0 else 4)
+        mat[:, dst:dst + width] = pairs[:, src:src + width]
     return fixed_width(mat)
 
 
