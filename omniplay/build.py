@@ -36,8 +36,9 @@ def build_project(
 ) -> DbtResult:
     """Load source files where the engine cannot read them in place, then run dbt build.
 
-    DuckDB reads the Parquet files in place (dbt-duckdb `external_location`); PostgreSQL
-    and Spark get them copied into `<prefix>_<source>.<entity>` tables first.
+    DuckDB reads the Parquet files in place (an on-run-start hook creates views
+    `raw_<source>.<entity>` over them); PostgreSQL and Spark get them copied into
+    `<prefix>_<source>.<entity>` tables first.
     """
     from omniplay.loader import load_sources
 
