@@ -60,7 +60,10 @@ def run_dbt(
         _release_duckdb()
     result = DbtResult(success=bool(outcome.success))
     if outcome.exception is not None:
-        result.failures.append(f"dbt {command}: {outcome.exception}".splitlines()[0])
+        # A hook's error puts the useful line (e.g. which source is missing) after a
+        # generic first line, so keep the message whole, on one line.
+        message = " ".join(line.strip() for line in str(outcome.exception).splitlines() if line.strip())
+        result.failures.append(f"dbt {command}: {message[:600]}")
     for node_result in getattr(outcome.result, "results", None) or []:
         status = str(getattr(node_result, "status", ""))
         result.counts[status] = result.counts.get(status, 0) + 1
