@@ -31,6 +31,7 @@ ROLE = "omniplay"
 DATABASE = "omniplay"
 SUPERUSER = "postgres"
 _SERVER_BINARIES = ("initdb", "pg_ctl", "postgres")
+_DIR_PREFIX = "omniplay-pg-"
 
 # What happened while getting a server, for the test session's summary.
 events: list[str] = []
@@ -175,14 +176,40 @@ def _run(command: list[str], what: str, env: dict[str, str], cwd: Path) -> str:
     return done.stdout
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sweep_orphans(parent: Path, bindir: Path, account: tuple[str, int, int] | None) -> None:
+    """Stop and delete clusters left behind by test sessions that were killed outright."""
+    for base in parent.glob(f"{_DIR_PREFIX}*"):
+        with contextlib.suppress(OSError, ValueError, subprocess.SubprocessError):
+            owner = int((base / "owner.pid").read_text())
+            if _pid_alive(owner):
+                continue
+            if (base / "data" / "postmaster.pid").exists():
+                subprocess.run(_as_account([str(bindir / "pg_ctl"), "-D", str(base / "data"), "-m", "immediate",
+                                            "-w", "stop"], account), capture_output=True, timeout=60)
+            shutil.rmtree(base, ignore_errors=True)
+            events.append(f"removed a cluster left by killed test session {owner}")
+
+
 @contextlib.contextmanager
 def start_postgres() -> Iterator[PostgresServer]:
     """Start a throwaway cluster on 127.0.0.1; stop it and delete its files on exit."""
     bindir = ensure_bindir()
     account = _service_account()
     # The socket path must stay under the ~107-byte limit of Unix socket names.
-    short_tmp = "/tmp" if len(tempfile.gettempdir()) > 60 and os.path.isdir("/tmp") else None
-    base = Path(tempfile.mkdtemp(prefix="omniplay-pg-", dir=short_tmp))
+    parent = Path("/tmp" if len(tempfile.gettempdir()) > 60 and os.path.isdir("/tmp") else tempfile.gettempdir())
+    _sweep_orphans(parent, bindir, account)
+    base = Path(tempfile.mkdtemp(prefix=_DIR_PREFIX, dir=parent))
+    (base / "owner.pid").write_text(str(os.getpid()))
     data = base / "data"
     log = base / "server.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}  # PGHOST & co. must not leak in
