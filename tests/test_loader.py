@@ -19,7 +19,7 @@ from omniplay.loader import SOURCE_TABLES, find_source_files, load_sources, post
 from omniplay.settings import Settings
 from tests.support.dbt import PROJECT_DIR, parquet_rows
 from tests.support.env import patched_environ
-from tests.support.postgres import PostgresServer, _free_port
+from tests.support.postgres import PostgresServer, free_port
 
 UTC = dt.timezone.utc
 _databases = itertools.count()
@@ -148,7 +148,7 @@ def test_unusable_names_are_refused(sources: Path) -> None:
 
 def test_connection_failure_names_the_settings_not_the_password(sources: Path) -> None:
     secret = "not-the-real-password-7f3a"
-    env = {"OMNIPLAY_PG_HOST": "127.0.0.1", "OMNIPLAY_PG_PORT": str(_free_port()),
+    env = {"OMNIPLAY_PG_HOST": "127.0.0.1", "OMNIPLAY_PG_PORT": str(free_port()),
            "OMNIPLAY_PG_USER": "omniplay", "OMNIPLAY_PG_DATABASE": "omniplay",
            "DBT_ENV_SECRET_OMNIPLAY_PG_PASSWORD": secret}
     with patched_environ(env), pytest.raises(BuildError) as excinfo:

@@ -162,7 +162,8 @@ def _as_account(command: list[str], account: tuple[str, int, int] | None) -> lis
     return ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--", *command]
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -227,7 +228,7 @@ def start_postgres() -> Iterator[PostgresServer]:
 
         last_error: PostgresUnavailable | None = None
         for _attempt in range(3):  # the free port can be taken between probing and binding
-            port = _free_port()
+            port = free_port()
             settings = {
                 "listen_addresses": "'127.0.0.1'",
                 "port": str(port),
