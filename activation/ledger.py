@@ -11,8 +11,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import pyarrow as pa
-
 from omniplay.warehouse import Warehouse, quote_ident
 
 DEFAULT_STATE_SCHEMA = "omniplay_state"
@@ -127,24 +125,22 @@ class Ledger:
         """Record that these messages are about to leave (committed before they do)."""
         if not rows:
             return
-        table = pa.table(
-            {
-                "message_id": [r.message_id for r in rows],
-                "status": pa.array(["pending"] * len(rows), pa.string()),
-                "attempts": pa.array([0] * len(rows), pa.int32()),
-                "first_attempt_at": pa.array([now] * len(rows), pa.timestamp("us")),
-                "run_id": pa.array([run_id] * len(rows), pa.string()),
-                "play_id": [r.play_id for r in rows],
-                "profile_id": [r.profile_id for r in rows],
-                "channel": [r.channel for r in rows],
-                "destination": [r.destination for r in rows],
-                "batch_id": pa.array([r.batch_id for r in rows], pa.string()),
-                "updated_at": pa.array([now] * len(rows), pa.timestamp("us")),
-            }
-        )
+        n = len(rows)
+        table = {
+            "message_id": ("varchar", [r.message_id for r in rows]),
+            "status": ("varchar", ["pending"] * n),
+            "attempts": ("integer", [0] * n),
+            "first_attempt_at": ("timestamp", [now] * n),
+            "run_id": ("varchar", [run_id] * n),
+            "play_id": ("varchar", [r.play_id for r in rows]),
+            "profile_id": ("varchar", [r.profile_id for r in rows]),
+            "channel": ("varchar", [r.channel for r in rows]),
+            "destination": ("varchar", [r.destination for r in rows]),
+            "batch_id": ("varchar", [r.batch_id for r in rows]),
+            "updated_at": ("timestamp", [now] * n),
+        }
         self.wh.upsert(
             self.sends,
-            table.column_names,
             table,
             "message_id",
             "status = excluded.status, run_id = excluded.run_id, batch_id = excluded.batch_id, "
@@ -169,29 +165,24 @@ class Ledger:
             return getattr(row, attr) if row is not None else None
 
         n = len(resolutions)
-        table = pa.table(
-            {
-                "message_id": [r.message_id for r in resolutions],
-                "status": [r.status for r in resolutions],
-                "attempts": pa.array([r.attempts for r in resolutions], pa.int32()),
-                "provider_message_id": pa.array([r.provider_message_id for r in resolutions], pa.string()),
-                "error_code": pa.array([_clip(r.error_code, 64) for r in resolutions], pa.string()),
-                "error_message": pa.array([_clip(r.error_message, 1024) for r in resolutions], pa.string()),
-                "first_attempt_at": pa.array(
-                    [now if r.attempts else None for r in resolutions], pa.timestamp("us")
-                ),
-                "finished_at": pa.array([now] * n, pa.timestamp("us")),
-                "run_id": pa.array([run_id] * n, pa.string()),
-                "play_id": pa.array([ident(r, "play_id") for r in resolutions], pa.string()),
-                "profile_id": pa.array([ident(r, "profile_id") for r in resolutions], pa.string()),
-                "channel": pa.array([ident(r, "channel") for r in resolutions], pa.string()),
-                "destination": pa.array([ident(r, "destination") for r in resolutions], pa.string()),
-                "updated_at": pa.array([now] * n, pa.timestamp("us")),
-            }
-        )
+        table = {
+            "message_id": ("varchar", [r.message_id for r in resolutions]),
+            "status": ("varchar", [r.status for r in resolutions]),
+            "attempts": ("integer", [r.attempts for r in resolutions]),
+            "provider_message_id": ("varchar", [_clip(r.provider_message_id, 256) for r in resolutions]),
+            "error_code": ("varchar", [_clip(r.error_code, 64) for r in resolutions]),
+            "error_message": ("varchar", [_clip(r.error_message, 1024) for r in resolutions]),
+            "first_attempt_at": ("timestamp", [now if r.attempts else None for r in resolutions]),
+            "finished_at": ("timestamp", [now] * n),
+            "run_id": ("varchar", [run_id] * n),
+            "play_id": ("varchar", [ident(r, "play_id") for r in resolutions]),
+            "profile_id": ("varchar", [ident(r, "profile_id") for r in resolutions]),
+            "channel": ("varchar", [ident(r, "channel") for r in resolutions]),
+            "destination": ("varchar", [ident(r, "destination") for r in resolutions]),
+            "updated_at": ("timestamp", [now] * n),
+        }
         self.wh.upsert(
             self.sends,
-            table.column_names,
             table,
             "message_id",
             "status = excluded.status, attempts = sends.attempts + excluded.attempts, "
@@ -216,14 +207,13 @@ class Ledger:
         ids = list(message_ids)
         if not ids:
             return 0
-        table = pa.table({"message_id": ids})
         view_sql = (
             f"update {self.sends} set status = 'ambiguous', error_code = 'interrupted', "
             f"error_message = ?, finished_at = ?, updated_at = ? "
             f"where status = 'pending' and message_id in ({{ids}})"
         )
         for start in range(0, len(ids), 1000):
-            chunk = table.column("message_id").to_pylist()[start : start + 1000]
+            chunk = ids[start : start + 1000]
             self.wh.execute(
                 view_sql.format(ids=", ".join("?" * len(chunk))), (reason, now, now, *chunk)
             )
@@ -288,20 +278,19 @@ class Ledger:
         """Provider-reported opt-outs (e.g. Twilio 21610), for the consent model to read."""
         if not rows:
             return
-        table = pa.table(
-            {
-                "opt_out_id": [r["message_id"] for r in rows],
-                "identifier_type": [r["identifier_type"] for r in rows],
-                "identifier_value": [r["identifier_value"] for r in rows],
-                "channel": [r["channel"] for r in rows],
-                "action": pa.array(["opt_out"] * len(rows), pa.string()),
-                "source": [r["source"] for r in rows],
-                "profile_id": pa.array([r.get("profile_id") for r in rows], pa.string()),
-                "message_id": [r["message_id"] for r in rows],
-                "occurred_at": pa.array([now] * len(rows), pa.timestamp("us")),
-            }
-        )
-        self.wh.upsert(self.opt_outs, table.column_names, table, "opt_out_id", "occurred_at = opt_outs.occurred_at")
+        n = len(rows)
+        table = {
+            "opt_out_id": ("varchar", [r["message_id"] for r in rows]),
+            "identifier_type": ("varchar", [r["identifier_type"] for r in rows]),
+            "identifier_value": ("varchar", [r["identifier_value"] for r in rows]),
+            "channel": ("varchar", [r["channel"] for r in rows]),
+            "action": ("varchar", ["opt_out"] * n),
+            "source": ("varchar", [r["source"] for r in rows]),
+            "profile_id": ("varchar", [r.get("profile_id") for r in rows]),
+            "message_id": ("varchar", [r["message_id"] for r in rows]),
+            "occurred_at": ("timestamp", [now] * n),
+        }
+        self.wh.upsert(self.opt_outs, table, "opt_out_id", "occurred_at = opt_outs.occurred_at")
 
 
 def _clip(value: str | None, size: int) -> str | None:

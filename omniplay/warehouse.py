@@ -50,9 +50,10 @@ class Warehouse:
         """Yield the query's rows as Arrow record batches without materializing the result."""
         raise NotImplementedError
 
-    def upsert(self, table: str, columns: Sequence[str], rows: pa.Table, conflict: str, updates: str) -> None:
-        """Insert `rows` into `table`; on a `conflict` key collision apply the `updates` SET clause.
+    def upsert(self, table: str, rows: dict[str, tuple[str, list]], conflict: str, updates: str) -> None:
+        """Insert rows into `table`; on a `conflict` key collision apply the `updates` SET clause.
 
+        `rows` maps each column to (SQL type, values), all lists the same length.
         `updates` may reference the existing row by the table's bare name and the incoming
         row as `excluded` (both engines accept the PostgreSQL syntax).
         """
@@ -130,19 +131,17 @@ class DuckDBWarehouse(Warehouse):
         finally:
             cursor.close()
 
-    def upsert(self, table: str, columns: Sequence[str], rows: pa.Table, conflict: str, updates: str) -> None:
-        if rows.num_rows == 0:
+    def upsert(self, table: str, rows: dict[str, tuple[str, list]], conflict: str, updates: str) -> None:
+        if not rows or not next(iter(rows.values()))[1]:
             return
-        view = "_omniplay_upsert_rows"
-        self._con.register(view, rows)
-        try:
-            cols = ", ".join(columns)
-            self._con.execute(
-                f"insert into {table} ({cols}) select {cols} from {view} "
-                f"on conflict ({conflict}) do update set {updates}"
-            )
-        finally:
-            self._con.unregister(view)
+        # Lists bound as parameters and unnested side by side: registering an Arrow
+        # table would make the duckdb module import pandas (seconds and ~50 MB).
+        cols = ", ".join(rows)
+        values = ", ".join(f"unnest(cast(${i} as {type_}[]))" for i, (type_, _) in enumerate(rows.values(), 1))
+        self._con.execute(
+            f"insert into {table} ({cols}) select {values} on conflict ({conflict}) do update set {updates}",
+            [v for _, v in rows.values()],
+        )
 
     def cursor(self) -> "DuckDBWarehouse":
         return DuckDBWarehouse(self._con.cursor(), owner=True)
@@ -209,18 +208,20 @@ class PostgresWarehouse(Warehouse):
         finally:
             con.close()
 
-    def upsert(self, table: str, columns: Sequence[str], rows: pa.Table, conflict: str, updates: str) -> None:
-        if rows.num_rows == 0:
+    def upsert(self, table: str, rows: dict[str, tuple[str, list]], conflict: str, updates: str) -> None:
+        if not rows or not next(iter(rows.values()))[1]:
             return
         from psycopg2.extras import execute_values
 
-        cols = ", ".join(columns)
-        data = list(zip(*(rows.column(c).to_pylist() for c in columns)))
+        cols = ", ".join(rows)
+        template = "(" + ", ".join(f"cast(%s as {type_})" for type_, _ in rows.values()) + ")"
+        data = list(zip(*(values for _, values in rows.values())))
         with self._con.cursor() as cur:
             execute_values(
                 cur,
                 f"insert into {table} ({cols}) values %s on conflict ({conflict}) do update set {updates}",
                 data,
+                template=template,
                 page_size=1000,
             )
 

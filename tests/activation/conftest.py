@@ -53,3 +53,18 @@ def config_for(project):
         return load_config(project)
 
     return load
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging():
+    """CLI invocations attach log handlers to CliRunner's streams; drop them afterwards so
+    loopback servers still running in threads do not log into closed files."""
+    import logging
+
+    loggers = [logging.getLogger()] + [logging.getLogger(n) for n in ("omniplay", "mail.log")]
+    saved = [(lg, list(lg.handlers), lg.level, lg.propagate) for lg in loggers]
+    yield
+    for lg, handlers, level, propagate in saved:
+        lg.handlers[:] = handlers
+        lg.setLevel(level)
+        lg.propagate = propagate
