@@ -29,8 +29,8 @@ CHECKS = ("unique_message_id", "address", "holdout", "consent", "blocked_profile
 # Shapes the engine's own address guard accepts (activation/addresses.py), as regular
 # expressions both Python and PostgreSQL understand.
 EMAIL_REGEX = (
-    r"^[^\s@\"(),:;<>\[\]\\.]+(\.[^\s@\"(),:;<>\[\]\\.]+)*"
-    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+    r"^[^\s@\"(),:;<>\[\]\\.]+(?:\.[^\s@\"(),:;<>\[\]\\.]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
 E164_REGEX = r"^\+[1-9][0-9]{7,14}$"
 CHANNELS = ("email", "sms", "store")

@@ -10,6 +10,7 @@ import typer
 from cli import audience as audience_cmd
 from cli import build as build_cmd
 from cli import demo as demo_cmd
+from cli import gate as gate_cmd
 from cli import generate as generate_cmd
 from cli import lift as lift_cmd
 from cli import plays as plays_cmd
@@ -74,6 +75,7 @@ def _root(
 app.command("generate")(generate_cmd.generate)
 app.command("build")(build_cmd.build)
 app.command("demo")(demo_cmd.demo)
+app.command("gate")(gate_cmd.gate)
 app.command("sync")(sync_cmd.sync)
 app.command("lift")(lift_cmd.lift)
 app.add_typer(plays_cmd.app, name="plays")
