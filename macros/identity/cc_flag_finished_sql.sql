@@ -1,49 +1,55 @@
 {#-
     The distinct oriented edges `edges` with `is_finished`: true for every edge of a
-    component that is already a star, i.e. its root r (the `lo`) is nobody's child and each
-    child of r touches no other edge. Both passes leave such a star unchanged, so it can
-    leave the working set; when no edge is left, the solver has converged.
+    component that is already a star, i.e. its root r (the `lo`) has no parent and every
+    child of r is clean: r is its only parent and it has no children. Both passes leave
+    such a star unchanged, so it can leave the working set; when no edge is left, the
+    solver has converged. Needs distinct edges (child counts are edge counts).
 -#}
 {% macro cc_flag_finished_sql(edges) -%}
-with endpoints as (
-    select hi as node from {{ edges }}
-    union all
-    select lo as node from {{ edges }}
-),
-
-degrees as (
+with parents as (
     select
-        node,
-        count(*) as degree
-    from endpoints
-    group by node
+        hi as node,
+        count(*) as parent_count,
+        min(lo) as parent
+    from {{ edges }}
+    group by hi
 ),
 
-with_child_degree as (
+children as (
     select
-        edges.hi,
-        edges.lo,
-        degrees.degree as hi_degree
-    from {{ edges }} as edges
-    inner join degrees
-        on degrees.node = edges.hi
+        lo as node,
+        count(*) as child_count
+    from {{ edges }}
+    group by lo
 ),
 
-{#- r has as many edges as children exactly when it is nobody's child itself. -#}
+clean_children as (
+    select
+        parents.parent as root,
+        count(*) as clean_count
+    from parents
+    left join children
+        on children.node = parents.node
+    where parents.parent_count = 1 and children.node is null
+    group by parents.parent
+),
+
 finished_roots as (
-    select with_child_degree.lo
-    from with_child_degree
-    inner join degrees
-        on degrees.node = with_child_degree.lo
-    group by with_child_degree.lo, degrees.degree
-    having max(with_child_degree.hi_degree) = 1 and count(*) = degrees.degree
+    select clean_children.root
+    from clean_children
+    inner join children
+        on children.node = clean_children.root
+        and children.child_count = clean_children.clean_count
+    left join parents
+        on parents.node = clean_children.root
+    where parents.node is null
 )
 
 select
-    with_child_degree.hi,
-    with_child_degree.lo,
-    finished_roots.lo is not null as is_finished
-from with_child_degree
+    edges.hi,
+    edges.lo,
+    finished_roots.root is not null as is_finished
+from {{ edges }} as edges
 left join finished_roots
-    on finished_roots.lo = with_child_degree.lo
+    on finished_roots.root = edges.lo
 {%- endmacro %}
