@@ -25,7 +25,7 @@ COMPARED = {
     "intermediate.int_journey_stage_timeline": {"events_processed_at"},
     "marts.fct_journey_stage_history": set(),
     "intermediate.int_profile_current_stage": set(),
-    "marts.fct_customer_journeys": set(),
+    "marts.fct_customer_journeys": {"events_processed_at"},
     "marts.rpt_journey_kpis": set(),
     "marts.fct_trigger_fires": set(),
 }

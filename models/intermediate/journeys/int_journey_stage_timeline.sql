@@ -38,26 +38,9 @@ identity_merges as (
 
 {% if is_incremental() %}
 
-watermark as (
-
-    select max(events_processed_at) as processed_through from {{ this }}
-
-),
-
 changed_profiles as (
 
-    select customer_events.profile_id
-    from customer_events
-    cross join watermark
-    where customer_events.processed_at > watermark.processed_through
-        or watermark.processed_through is null
-
-    union
-
-    select identity_merges.retired_profile_id as profile_id
-    from identity_merges
-    cross join watermark
-    where identity_merges.recorded_at > watermark.processed_through
+    {{ omniplay.journey_changed_profiles('customer_events', 'identity_merges') }}
 
 ),
 

@@ -1,11 +1,66 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='profile_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} where first_touch_at is null",
+    )
+}}
 {#- One row per profile with a customer touch: where its journey started, where and when
     it first bought, the channel hops in between, and whether buying later crossed
-    between online and store. -#}
+    between online and store. Incremental like int_journey_stage_timeline: a nightly
+    build recomputes only the profiles whose events changed (a profile left without
+    touches gets a placeholder row, first_touch_at null, that the post-hook deletes). -#}
 with
 
 customer_events as (
 
     select * from {{ ref('fct_customer_events') }}
+
+),
+
+identity_merges as (
+
+    select * from {{ ref('fct_identity_merges') }}
+
+),
+
+{% if is_incremental() %}
+
+changed_profiles as (
+
+    {{ omniplay.journey_changed_profiles('customer_events', 'identity_merges') }}
+
+),
+
+profile_events as (
+
+    select customer_events.*
+    from customer_events
+    where customer_events.profile_id in (select changed_profiles.profile_id from changed_profiles)
+
+),
+
+{% else %}
+
+profile_events as (
+
+    select * from customer_events
+    where profile_id is not null
+
+),
+
+{% endif %}
+
+processed as (
+
+    select
+        profile_id,
+        max(processed_at) as events_processed_at
+
+    from profile_events
+    group by profile_id
 
 ),
 
@@ -18,9 +73,8 @@ touches as (
         {{ omniplay.channel_group('channel') }} as channel_group,
         occurred_at
 
-    from customer_events
-    where profile_id is not null
-        and {{ omniplay.is_customer_touch('event_type') }}
+    from profile_events
+    where {{ omniplay.is_customer_touch('event_type') }}
 
 ),
 
@@ -34,9 +88,8 @@ orders as (
         min(store_id) as store_id,
         min(occurred_at) as ordered_at
 
-    from customer_events
-    where profile_id is not null
-        and event_type = 'purchase'
+    from profile_events
+    where event_type = 'purchase'
     group by profile_id, order_id
 
 ),
@@ -137,10 +190,22 @@ paths as (
 
 ),
 
+{#- Every profile of the batch; one left without touches keeps a placeholder row. -#}
+batch_profiles as (
+
+    {% if is_incremental() %}
+    select distinct profile_id from changed_profiles
+    where profile_id is not null
+    {% else %}
+    select profile_id from first_touches
+    {% endif %}
+
+),
+
 final as (
 
     select
-        first_touches.profile_id,
+        batch_profiles.profile_id,
         first_touches.first_touch_at,
         first_touches.first_touch_channel,
         first_orders.ordered_at as converted_at,
@@ -163,17 +228,22 @@ final as (
             when first_orders.channel_group = 'store' then 'store_to_online'
             else 'online_to_store'
         end as purchase_crossing,
-        crossings.crossed_at as purchase_crossed_at
+        crossings.crossed_at as purchase_crossed_at,
+        coalesce(processed.events_processed_at, {{ omniplay.identity_build_timestamp() }}) as events_processed_at
 
-    from first_touches
+    from batch_profiles
+    left join first_touches
+        on batch_profiles.profile_id = first_touches.profile_id
     left join first_orders
-        on first_touches.profile_id = first_orders.profile_id
+        on batch_profiles.profile_id = first_orders.profile_id
     left join pre_conversion
-        on first_touches.profile_id = pre_conversion.profile_id
+        on batch_profiles.profile_id = pre_conversion.profile_id
     left join paths
-        on first_touches.profile_id = paths.profile_id
+        on batch_profiles.profile_id = paths.profile_id
     left join crossings
-        on first_touches.profile_id = crossings.profile_id
+        on batch_profiles.profile_id = crossings.profile_id
+    left join processed
+        on batch_profiles.profile_id = processed.profile_id
 
 )
 
