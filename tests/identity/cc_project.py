@@ -118,8 +118,11 @@ class CcProject:
             conn.close()
 
     def components(self, model: str) -> dict[str, str]:
-        """node -> component of a built connected_components model."""
-        return dict(self.query(f"select node, component from {self.model_schema}.{model}"))
+        """node -> component of a built connected_components model (one row per node, checked)."""
+        rows = self.query(f"select node, component from {self.model_schema}.{model}")
+        mapping = dict(rows)
+        assert len(mapping) == len(rows), f"{model}: {len(rows) - len(mapping)} duplicate node rows"
+        return mapping
 
     def round_log(self, model: str) -> list[dict[str, Any]]:
         """The model's rows of the round log, oldest first."""

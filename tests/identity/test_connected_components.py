@@ -152,6 +152,10 @@ def test_round_cap_fails_clearly_and_keeps_the_previous_table(tmp_path: Path) ->
     assert len(log) == 2 and log[0]["invocation_id"] != log[1]["invocation_id"]
     assert log[1]["rounds"] == first["rounds"]
 
+    # The model config cc_max_rounds beats the project variable.
+    overridden = project.build(select=["cc_chain_capped"], vars={"cc_enable_capped_model": True})
+    assert "did not converge within 2 rounds" in overridden.messages["model.omniplay.cc_chain_capped"]
+
 
 @pytest.mark.parametrize("cap", [0, "many"])
 def test_invalid_round_cap_is_a_configuration_error(tmp_path: Path, cap: object) -> None:
