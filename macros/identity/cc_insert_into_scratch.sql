@@ -6,3 +6,9 @@
 {% macro default__cc_insert_into_scratch(relation, sql) -%}
     {%- do omniplay.cc_run_sql("insert into " ~ relation ~ " (hi, lo)\n" ~ sql) -%}
 {%- endmacro %}
+
+{#- The table was analyzed empty: refresh its statistics so the final joins are not planned for zero rows. -#}
+{% macro postgres__cc_insert_into_scratch(relation, sql) -%}
+    {%- do omniplay.cc_run_sql("insert into " ~ relation ~ " (hi, lo)\n" ~ sql) -%}
+    {%- do omniplay.cc_run_sql("analyze " ~ relation) -%}
+{%- endmacro %}
