@@ -156,6 +156,42 @@ class _Delivery:
     fatal: str | None = None
 
 
+class _LedgerWriter:
+    """Writes the ledger in submission order on its own thread and connection, so the main
+    thread keeps reading and rendering while the warehouse commits. At most `depth` writes
+    wait at a time; a failed write is raised on the next submit or at close."""
+
+    def __init__(self, warehouse: Warehouse, schema: str, depth: int = 8):
+        self._wh = warehouse.cursor()
+        self._ledger = Ledger(self._wh, schema)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="omniplay-ledger")
+        self._slots = threading.BoundedSemaphore(depth)
+        self._futures: list[Future] = []
+
+    def submit(self, method: str, *args) -> Future:
+        self._raise_failures()
+        self._slots.acquire()
+        future = self._executor.submit(getattr(self._ledger, method), *args)
+        future.add_done_callback(lambda _: self._slots.release())
+        self._futures.append(future)
+        return future
+
+    def _raise_failures(self) -> None:
+        done = [f for f in self._futures if f.done()]
+        self._futures = [f for f in self._futures if not f.done()]
+        for future in done:
+            future.result()
+
+    def close(self, flush: bool = True) -> None:
+        try:
+            if flush:
+                for future in self._futures:
+                    future.result()
+        finally:
+            self._executor.shutdown(wait=True, cancel_futures=not flush)
+            self._wh.close()
+
+
 class SyncEngine:
     """Runs one sync of the activation queue against the configured destinations."""
 
@@ -186,7 +222,7 @@ class SyncEngine:
         self._opt_outs: list[dict] = []
         self._plays_started: set[str] = set()
         self._handled: set[str] = set()
-        self._lock = threading.Lock()
+        self._writer: _LedgerWriter | None = None
 
     # -- public -------------------------------------------------------------------------
 
@@ -213,6 +249,9 @@ class SyncEngine:
         total = reader.count() + len(pending)
         if self.progress:
             self.progress(0, total)
+        if not dry:
+            self._writer = _LedgerWriter(self.wh, self.source.state_schema)
+        completed = False
         try:
             if not dry:
                 for play in opts.plays or ():
@@ -228,12 +267,13 @@ class SyncEngine:
                 self._drain(block=False)
                 self._flush_immediate()
             self._finish_collected()
-            for name, state in self._states.items():
+            for state in self._states.values():
                 if state.buffer:
                     self._dispatch(state, state.buffer)
                     state.buffer = []
             self._drain(block=True, until_empty=True)
             self._flush_immediate()
+            completed = True
         finally:
             for state in self._states.values():
                 state.executor.shutdown(wait=True)
@@ -241,6 +281,9 @@ class SyncEngine:
                     state.destination.close()
                 except Exception:  # noqa: BLE001 - closing must not hide the real outcome
                     log.warning("closing destination %s failed", state.destination.name, exc_info=True)
+            if self._writer is not None:
+                # After a failure, do not wait on writes queued behind it: the sync is over.
+                self._writer.close(flush=completed)
         self.summary.finished_at = self.clock()
         if not dry:
             self._finish_runs()
@@ -266,7 +309,7 @@ class SyncEngine:
     def _start_play(self, play_id: str) -> None:
         if play_id not in self._plays_started and not self.options.dry_run:
             self._plays_started.add(play_id)
-            self.ledger.start_play(self.summary.run_id, play_id, self._db_now())
+            self._writer.submit("start_play", self.summary.run_id, play_id, self._db_now())
 
     # -- reconciliation -----------------------------------------------------------------
 
@@ -422,7 +465,7 @@ class SyncEngine:
             return
         resolutions = [r for r, _ in self._immediate]
         identities = {p.message_id: p for _, p in self._immediate}
-        self.ledger.resolve(resolutions, self.summary.run_id, self._db_now(), identities)
+        self._writer.submit("resolve", resolutions, self.summary.run_id, self._db_now(), identities)
         self._immediate = []
 
     # -- batches ------------------------------------------------------------------------
@@ -464,8 +507,8 @@ class SyncEngine:
             m.batch_id = bid
             rows.append(PendingRow(m.message_id, m.play_id, m.profile_id, m.channel, m.destination, bid))
         self._flush_immediate()
-        self.ledger.mark_pending(rows, self.summary.run_id, self._db_now())
-        future = state.executor.submit(self._deliver, state, ready)
+        pending = self._writer.submit("mark_pending", rows, self.summary.run_id, self._db_now())
+        future = state.executor.submit(self._deliver_when_pending, pending, state, ready)
         future.omniplay_batch = ready  # type: ignore[attr-defined]
         state.inflight.add(future)
         while len(state.inflight) >= state.max_inflight:
@@ -493,7 +536,7 @@ class SyncEngine:
         batch: list[Message] = future.omniplay_batch  # type: ignore[attr-defined]
         for state in self._states.values():
             state.inflight.discard(future)
-        delivery: _Delivery = future.result()  # _deliver never raises
+        delivery: _Delivery = future.result()  # raises only if the pending write failed
         by_id = {m.message_id: m for m in batch}
         resolutions, identities = [], {}
         for result, attempts in delivery.results:
@@ -512,9 +555,9 @@ class SyncEngine:
                     "profile_id": m.profile_id,
                 })
         now = self._db_now()
-        self.ledger.resolve(resolutions, self.summary.run_id, now, identities)
+        self._writer.submit("resolve", resolutions, self.summary.run_id, now, identities)
         if self._opt_outs:
-            self.ledger.record_opt_outs(self._opt_outs, now)
+            self._writer.submit("record_opt_outs", self._opt_outs, now)
             self._opt_outs = []
         if delivery.fatal:
             for m in batch:
@@ -523,6 +566,11 @@ class SyncEngine:
                     log.error("play %s stopped: %s", m.play_id, delivery.fatal)
 
     # -- worker side --------------------------------------------------------------------
+
+    def _deliver_when_pending(self, pending: Future, state: _DestinationState, batch: list[Message]) -> _Delivery:
+        # Nothing leaves before its `pending` row is committed: that is what crash safety rests on.
+        pending.result()
+        return self._deliver(state, batch)
 
     def _deliver(self, state: _DestinationState, batch: list[Message]) -> _Delivery:
         """Send a batch with bounded retries; never raises (outcomes go in the results)."""

@@ -298,3 +298,10 @@ def _clip(value: str | None, size: int) -> str | None:
         return None
     value = str(value)
     return value if len(value) <= size else value[: size - 1] + "…"
+
+
+if __name__ == "__main__":
+    # `python -m activation.ledger [schema]` prints the state DDL, e.g. for a dbt macro or a DBA.
+    import sys
+
+    print(";\n\n".join(ddl(sys.argv[1] if len(sys.argv) > 1 else DEFAULT_STATE_SCHEMA)) + ";")

@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from bench_activation_receivers import ACCOUNT_SID, AUTH_TOKEN, WEBHOOK_SECRET  # noqa: E402
 
-WORKERS = {"twilio": 16, "webhook": 2, "smtp": 4}
+WORKERS = {"twilio": 8, "webhook": 2, "smtp": 4}
 
 
 # -- data -----------------------------------------------------------------------------------
@@ -192,6 +192,7 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> dict:
     out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
     code = os.waitstatus_to_exitcode(status)
     return {"seconds": round(seconds, 2), "exit": code, "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
             "stdout": out[-2000:], "stderr": err[-2000:]}
 
 
@@ -224,9 +225,10 @@ def compare(args) -> list[dict]:
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     db = root / "queue.duckdb"
-    build_queue(db, {"bench_sms": ("sms", "twilio", args.rows), "bench_store": ("store", "store_webhook", args.rows),
+    twilio_rows = args.twilio_rows or args.rows
+    build_queue(db, {"bench_sms": ("sms", "twilio", twilio_rows), "bench_store": ("store", "store_webhook", args.rows),
                      "bench_email": ("email", "smtp", args.smtp_rows)})
-    scenarios = [("twilio", "twilio_one", "bench_sms", args.rows),
+    scenarios = [("twilio", "twilio_one", "bench_sms", twilio_rows),
                  ("webhook", "webhook_batch", "bench_store", args.rows),
                  ("smtp", "smtp_mail", "bench_email", args.smtp_rows)]
     results = []
@@ -248,7 +250,8 @@ def compare(args) -> list[dict]:
                         r = run_omniplay(project, db, play)
                     got = receiver_stats(stats_port)
                     key = f"{tool}_{attempt}"
-                    row[key] = {"seconds": r["seconds"], "exit": r["exit"], "delivered": got["messages"],
+                    row[key] = {"seconds": r["seconds"], "cpu_seconds": r["cpu_seconds"], "exit": r["exit"],
+                                "delivered": got["messages"],
                                 "duplicates": got["duplicates"], "requests": got["requests"],
                                 "per_second": round(got["messages"] / r["seconds"], 1) if r["seconds"] else None}
                     if r["exit"] != 0:
@@ -283,9 +286,9 @@ def memory(args) -> list[dict]:
             proc.terminate()
             proc.wait(timeout=10)
         row = {"scenario": "memory", "rows": rows,
-               "first": {k: first[k] for k in ("seconds", "exit", "peak_rss_mb")},
+               "first": {k: first[k] for k in ("seconds", "cpu_seconds", "exit", "peak_rss_mb")},
                "delivered": got["messages"], "duplicates": got["duplicates"],
-               "noop_rerun": {k: second[k] for k in ("seconds", "exit", "peak_rss_mb")},
+               "noop_rerun": {k: second[k] for k in ("seconds", "cpu_seconds", "exit", "peak_rss_mb")},
                "rerun_delivered": again["messages"]}
         if first["exit"] != 0:
             row["stderr"] = first["stderr"][-800:]
@@ -297,7 +300,7 @@ def memory(args) -> list[dict]:
 
 def machine() -> dict:
     return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
-            "load_avg_at_start": os.getloadavg()}
+            "load_avg": os.getloadavg()}
 
 
 def main() -> None:
@@ -306,6 +309,7 @@ def main() -> None:
     c = sub.add_parser("compare")
     c.add_argument("--rows", type=int, default=100_000)
     c.add_argument("--smtp-rows", type=int, default=10_000)
+    c.add_argument("--twilio-rows", type=int, default=None, help="default: --rows")
     c.add_argument("--drt", default="/tmp/drtvenv/bin/drt")
     c.add_argument("--only", nargs="*")
     m = sub.add_parser("memory")
