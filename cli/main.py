@@ -13,6 +13,7 @@ from cli import demo as demo_cmd
 from cli import gate as gate_cmd
 from cli import generate as generate_cmd
 from cli import lift as lift_cmd
+from cli import run as run_cmd
 from cli import plays as plays_cmd
 from cli import sync as sync_cmd
 from omniplay.errors import OmniplayError
@@ -78,6 +79,7 @@ app.command("demo")(demo_cmd.demo)
 app.command("gate")(gate_cmd.gate)
 app.command("sync")(sync_cmd.sync)
 app.command("lift")(lift_cmd.lift)
+app.command("run")(run_cmd.run)
 app.add_typer(plays_cmd.app, name="plays")
 app.add_typer(audience_cmd.app, name="audience")
 

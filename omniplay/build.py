@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-import json
+import os
 from collections.abc import Sequence
-from datetime import datetime, timezone
 
+from omniplay.clock import NOW_ENV, as_of_var, dataset_as_of, pipeline_now
 from omniplay.dbt import DbtResult, run_dbt
 from omniplay.settings import Settings
 
 
-def _with_dataset_clock(settings: Settings, vars: dict | None) -> dict | None:
-    """Pin omniplay__as_of to a generated dataset's simulated "now" unless the caller set it.
+def _with_pipeline_clock(settings: Settings, vars: dict | None) -> dict | None:
+    """Pin omniplay__as_of to the pipeline's now (omniplay.clock) unless the caller set it.
 
-    A simulated dataset ends on its manifest's `as_of`; judged by the wall clock, every
-    customer in it would look lapsed. Real sources have no manifest and use the build time.
+    Without OMNIPLAY_NOW or a generated dataset's manifest the var stays unset and dbt
+    uses the build's start time, which is the same instant to the second.
     """
-    manifest = settings.data_dir / "truth" / "manifest.json"
-    if (vars and "omniplay__as_of" in vars) or not manifest.exists():
+    if vars and "omniplay__as_of" in vars:
         return vars
-    as_of = json.loads(manifest.read_text()).get("as_of")
-    if not as_of:
+    if not os.environ.get(NOW_ENV) and dataset_as_of(settings) is None:
         return vars
-    stamp = datetime.fromisoformat(as_of.replace("Z", "+00:00")).astimezone(timezone.utc)
-    return {**(vars or {}), "omniplay__as_of": stamp.strftime("%Y-%m-%d %H:%M:%S")}
+    return {**(vars or {}), "omniplay__as_of": as_of_var(pipeline_now(settings))}
 
 
 def build_project(
@@ -42,7 +39,7 @@ def build_project(
     """
     from omniplay.loader import load_sources
 
-    vars = _with_dataset_clock(settings, vars)
+    vars = _with_pipeline_clock(settings, vars)
 
     # On DuckDB this only checks that every source file is there (failing early with a
     # message naming the missing source); other engines get the files copied in.

@@ -11,7 +11,6 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from omniplay.build import build_project
 from omniplay.settings import Settings
 
 DEMO_CUSTOMERS = 2000
@@ -30,6 +29,8 @@ SUMMARY_RELATIONS = [
     ("marts", "fct_customer_events", "unified events"),
     ("marts", "fct_play_decisions", "play decisions"),
     ("activation", "activation_queue", "messages queued"),
+    ("omniplay_state", "gate_results", "gate verdicts"),
+    ("omniplay_state", "sends", "messages in the send ledger"),
 ]
 
 
@@ -64,14 +65,48 @@ def _summary_table(duckdb_path: Path) -> Table:
     return table
 
 
+def _decisions_table(duckdb_path: Path) -> Table | None:
+    import duckdb
+
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        tables = {row[0] for row in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()}
+        if "fct_play_decisions" not in tables:
+            return None
+        rows = con.execute(
+            "select play_id, outcome, count(*) from marts.fct_play_decisions group by all order by 1, 3 desc"
+        ).fetchall()
+    table = Table(title="decided: every candidate's outcome, per play")
+    table.add_column("play")
+    table.add_column("outcome")
+    table.add_column("candidates", justify="right")
+    for play_id, outcome, n in rows:
+        table.add_row(play_id, outcome, f"{n:,}")
+    return table
+
+
 def run_demo(project_dir: Path | None = None) -> None:
-    """Generate (if needed) and build the demo on DuckDB, then print what it produced."""
+    """Generate the demo data if needed, then run the nightly pipeline on DuckDB with
+    sandbox (outbox) destinations: build -> gate -> sync -> summary."""
+    from cli.sync import print_summary
+    from omniplay.pipeline import run_pipeline
+
     console = Console()
     settings = Settings.from_env(project_dir, target="duckdb")
     console.rule("omniplay demo")
     _ensure_demo_data(settings, console)
-    console.print(f"building on DuckDB at {settings.duckdb_path} ...")
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-    result = build_project(settings)
-    console.print(f"dbt build: {result.counts}")
+    console.print(f"nightly run on DuckDB at {settings.duckdb_path} (build -> gate -> sync) ...")
+    result = run_pipeline(settings)
+    console.print(f"dbt build: {result.build_counts}")
     console.print(_summary_table(settings.duckdb_path))
+    decisions = _decisions_table(settings.duckdb_path)
+    if decisions is not None:
+        console.print(decisions)
+    for play, why in sorted(result.blocked.items()):
+        console.print(f"[red]gate blocked[/red] {play}: {why}")
+    if result.sync_summary is not None:
+        print_summary(result.sync_summary)
+        console.print(f"delivered to sandbox outboxes under {settings.project_dir / 'target'}")
+    if result.error is not None:
+        raise result.error
