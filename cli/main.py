@@ -10,10 +10,12 @@ import typer
 from cli import audience as audience_cmd
 from cli import build as build_cmd
 from cli import demo as demo_cmd
+from cli import doctor as doctor_cmd
 from cli import gate as gate_cmd
 from cli import generate as generate_cmd
 from cli import lift as lift_cmd
 from cli import run as run_cmd
+from cli import status as status_cmd
 from cli import plays as plays_cmd
 from cli import sync as sync_cmd
 from omniplay.errors import OmniplayError
@@ -80,6 +82,8 @@ app.command("gate")(gate_cmd.gate)
 app.command("sync")(sync_cmd.sync)
 app.command("lift")(lift_cmd.lift)
 app.command("run")(run_cmd.run)
+app.command("status")(status_cmd.status)
+app.command("doctor")(doctor_cmd.doctor)
 app.add_typer(plays_cmd.app, name="plays")
 app.add_typer(audience_cmd.app, name="audience")
 
