@@ -166,7 +166,7 @@ class Play(_Strict):
             return Schedule.from_mapping(value, where="schedule")
         except ScheduleError as exc:
             # Drop the generic 'schedule' prefix: the loader prefixes the field path.
-            raise ValueError(str(exc).removeprefix("schedule").lstrip(".:").strip()) from None
+            raise ValueError(str(exc).removeprefix("schedule")) from None
 
     @field_validator("expires_after", mode="before")
     @classmethod
@@ -184,9 +184,9 @@ class Play(_Strict):
     @model_validator(mode="after")
     def _cross_checks(self) -> Play:
         if self.store_task and "store" in self.channels:
-            raise ValueError("store_task adds a store task beside the customer message; do not also list store in channels")
+            raise ValueError("store_task: adds a store task beside the customer message; do not also list store in channels")
         if self.intent is not None and self.intent.channel not in self.channels:
-            raise ValueError(f"intent.channel {self.intent.channel!r} is not one of the play's channels {self.channels}")
+            raise ValueError(f"intent.channel: {self.intent.channel!r} is not one of the play's channels {self.channels}")
         return self
 
 
@@ -300,7 +300,12 @@ def load_plays(project_dir: Path, *, check_templates: bool = True) -> list[Loade
                 play = Play.model_validate(raw)
             except ValidationError as exc:
                 first = exc.errors()[0]
-                raise ConfigError(f"{label}: {_field_path(first['loc'])}: {_problem(first)}") from None
+                problem = _problem(first)
+                # A nested checker's message already names the subfield (".cron: ...").
+                if not first["loc"]:  # a check across fields names its field itself
+                    raise ConfigError(f"{label}: {problem}") from None
+                joint = "" if problem.startswith(".") else ": "
+                raise ConfigError(f"{label}: {_field_path(first['loc'])}{joint}{problem}") from None
             sql_path = path.with_name(f"{model}.sql")
             if not model.startswith("aud_"):
                 raise ConfigError(f"{label}: model: '{model}' must be named aud_<name> (an audience model)")
