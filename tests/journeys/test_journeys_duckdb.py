@@ -72,10 +72,14 @@ def test_chain_saw_new_days_late_events_and_merges(journey_chain: Chain) -> None
 
 
 def _person_profiles(project, source_data) -> dict[str, set[str]]:
+    """person -> the profiles holding their identifiers; household e-mails (one value, two
+    people in the truth) are left out, as they say nothing about whose profile it is."""
     truth = source_data / "truth" / "identity.parquet"
     rows = project.query(
         f"select distinct t.person_id, m.profile_id from read_parquet('{truth}') as t "
-        "inner join marts.dim_identity_map as m using (identifier_type, identifier_value)")
+        "inner join marts.dim_identity_map as m using (identifier_type, identifier_value) "
+        f"where (t.identifier_type, t.identifier_value) in (select identifier_type, identifier_value "
+        f"from read_parquet('{truth}') group by all having count(distinct person_id) = 1)")
     by_person: dict[str, set[str]] = defaultdict(set)
     for person, profile in rows:
         by_person[person].add(profile)
