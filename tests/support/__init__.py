@@ -1,0 +1,1 @@
+"""Test helpers shared by every test: a throwaway PostgreSQL, isolated dbt builds, env isolation."""
