@@ -17,6 +17,7 @@ from cli import lift as lift_cmd
 from cli import run as run_cmd
 from cli import status as status_cmd
 from cli import plays as plays_cmd
+from cli import retry as retry_cmd
 from cli import sync as sync_cmd
 from omniplay.errors import OmniplayError
 from omniplay.logs import configure_logging
@@ -82,6 +83,7 @@ app.command("gate")(gate_cmd.gate)
 app.command("sync")(sync_cmd.sync)
 app.command("lift")(lift_cmd.lift)
 app.command("run")(run_cmd.run)
+app.command("retry")(retry_cmd.retry)
 app.command("status")(status_cmd.status)
 app.command("doctor")(doctor_cmd.doctor)
 app.add_typer(plays_cmd.app, name="plays")

@@ -33,19 +33,45 @@ def sync(
                      help="Destinations file; default: activation/destinations.yml.", dir_okay=False),
     ] = None,
     output_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    due: Annotated[
+        bool,
+        typer.Option("--due", help="Only the plays whose schedule fired since their last sync, or whose "
+                                   "deferred messages' window is open now (with --play: only those among them)."),
+    ] = False,
 ) -> None:
     """Deliver queued messages exactly once in effect; exit 4 if some failed permanently."""
+    import contextlib
+
     from activation.config import load_config
     from activation.engine import SyncEngine, SyncOptions
+    from omniplay.clock import pipeline_now
     from omniplay.errors import DeliveryFailed
+    from omniplay.lock import target_lock
+    from omniplay.pipeline import due_plays
     from omniplay.warehouse import connect
 
     settings = Settings.from_env(project_dir, target)
     cfg = load_config(settings.project_dir, config)
-    options = SyncOptions(plays=play or None, dry_run=dry_run, resend_ambiguous=resend_ambiguous)
-    with connect(settings, read_only=dry_run) as warehouse:
+    # Only a real sync writes: a dry run must not wait for (or block) a running sync.
+    lock = contextlib.nullcontext() if dry_run else target_lock(settings, command="omniplay sync")
+    with lock, connect(settings, read_only=dry_run) as warehouse:
+        plays = play or None
+        clock_kwargs = {}
+        if due:
+            now = pipeline_now(settings)
+            clock_kwargs = {"clock": lambda: now}
+            chosen = [p for p in due_plays(settings, warehouse, now) if not play or p.play_id in play]
+            for chosen_play in chosen:
+                typer.echo(f"due {chosen_play.play_id}: {chosen_play.reason}", err=output_json)
+            if not chosen:
+                typer.echo("no play is due", err=output_json)
+                if output_json:
+                    typer.echo(json.dumps({"due": []}))
+                return
+            plays = [p.play_id for p in chosen]
+        options = SyncOptions(plays=plays, dry_run=dry_run, resend_ambiguous=resend_ambiguous)
         with _progress(enabled=not output_json) as progress:
-            summary = SyncEngine(warehouse, cfg, options, progress=progress).run()
+            summary = SyncEngine(warehouse, cfg, options, progress=progress, **clock_kwargs).run()
     if output_json:
         typer.echo(json.dumps(summary.as_dict(), default=str, indent=2))
     else:
