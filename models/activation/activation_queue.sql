@@ -50,7 +50,7 @@ selected as (
         candidates.store_name,
         case decisions.play_id
             {%- for play in plays %}
-            when '{{ play.id }}' then cast({{ dbt.date_trunc(play.decision_period, omniplay.to_local_from_utc('decisions.decided_at', "'" ~ play.schedule.timezone ~ "'")) }} as {{ dbt.type_string() }})
+            when '{{ play.id }}' then cast({{ dbt.date_trunc(play.decision_period, omniplay.to_local_from_utc(omniplay.as_of_timestamp(), "'" ~ play.schedule.timezone ~ "'")) }} as {{ dbt.type_string() }})
             {%- endfor %}
         end as decision_period
 

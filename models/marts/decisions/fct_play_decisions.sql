@@ -62,7 +62,7 @@ wide as (
 
 ),
 
-step0 as (
+step0 as {{ omniplay.materialized_cte() }} (
 
     select
         wide.*,
@@ -89,7 +89,7 @@ step0 as (
     {%- set low_order = order %}
 {%- endif %}
 
-step{{ i }}_pick as (
+step{{ i }}_pick as {{ omniplay.materialized_cte() }} (
 
     select
         step{{ prev }}.*,
@@ -122,7 +122,7 @@ step{{ i }}_pick as (
 
 ),
 
-step{{ i }} as (
+step{{ i }} as {{ omniplay.materialized_cte() }} (
 
     select
         step{{ i }}_pick.*,

@@ -16,6 +16,19 @@
 {%- set caps = omniplay.contact_caps() -%}
 {%- set sms_window = var('omniplay__sms_window', {'start': '08:00', 'end': '21:00'}) -%}
 {%- set channels = ['email', 'sms', 'store'] -%}
+{#- Windows depend on the zone (or store), not on the profile: each distinct window spec
+    is computed once per timezone / store below and joined, not per candidate. -#}
+{%- set zone_specs = {} -%}
+{%- set store_specs = {'hours': none} -%}
+{%- for play in plays -%}
+    {%- for channel in play.channels + (['store'] if play.store_task else []) -%}
+        {%- set window = play.windows.get(channel) or (sms_window if channel == 'sms' else none) -%}
+        {%- if window -%}
+            {%- set key = 'w' ~ window.start | replace(':', '') ~ '_' ~ window.end | replace(':', '') -%}
+            {%- do (store_specs if channel == 'store' else zone_specs).update({key: window}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endfor -%}
 
 with
 
@@ -91,6 +104,37 @@ profile_holdouts as (
 
 ),
 
+{#- The first open window of every spec, per timezone and per store (UTC bounds). -#}
+zone_windows as (
+
+    select
+        zones.timezone
+        {%- for key, window in zone_specs.items() %},
+        {{ omniplay.local_window('start', 'as_of.as_of_at', 'zones.timezone', "cast('" ~ window.start ~ ":00' as time)", "cast('" ~ window.end ~ ":00' as time)") }} as {{ key }}_start,
+        {{ omniplay.local_window('end', 'as_of.as_of_at', 'zones.timezone', "cast('" ~ window.start ~ ":00' as time)", "cast('" ~ window.end ~ ":00' as time)") }} as {{ key }}_end
+        {%- endfor %}
+
+    from (select distinct timezone from profiles where timezone is not null) as zones
+    cross join as_of
+
+),
+
+store_windows as (
+
+    select
+        stores.store_id
+        {%- for key, window in store_specs.items() %}
+        {%- set start_time = ("cast('" ~ window.start ~ ":00' as time)") if window else 'stores.opening_time_local' %}
+        {%- set end_time = ("cast('" ~ window.end ~ ":00' as time)") if window else 'stores.closing_time_local' %},
+        {{ omniplay.local_window('start', 'as_of.as_of_at', 'stores.timezone', start_time, end_time) }} as store_{{ key }}_start,
+        {{ omniplay.local_window('end', 'as_of.as_of_at', 'stores.timezone', start_time, end_time) }} as store_{{ key }}_end
+        {%- endfor %}
+
+    from stores
+    cross join as_of
+
+),
+
 {#- One row per profile in any audience: addresses, validity, store, budget left. -#}
 recipients as (
 
@@ -105,8 +149,14 @@ recipients as (
         stores.store_id as store_address,
         stores.store_name,
         stores.timezone as store_timezone,
-        stores.opening_time_local,
-        stores.closing_time_local,
+        {%- for key in zone_specs %}
+        zone_windows.{{ key }}_start,
+        zone_windows.{{ key }}_end,
+        {%- endfor %}
+        {%- for key in store_specs %}
+        store_windows.store_{{ key }}_start,
+        store_windows.store_{{ key }}_end,
+        {%- endfor %}
         coalesce({{ omniplay.is_valid_email('profiles.best_email') }}, false) as email_address_ok,
         coalesce({{ omniplay.regexp_like('profiles.best_phone', "'^[+][1-9][0-9]{7,14}$'") }}, false) as sms_address_ok,
         (stores.store_id is not null and not stores.is_online) as store_address_ok,
@@ -141,11 +191,18 @@ recipients as (
             {%- endif %}
         end as budget_left_{{ scope }},
         {%- endfor %}
+        {%- for play in plays if play.frequency %}
+        coalesce(contact_history.play_{{ play.id }}_{{ play.frequency.days }}d, 0) as sent_{{ play.id }},
+        {%- endfor %}
         profiles.profile_id is not null as is_profile
 
     from profiles
     left join stores
         on profiles.home_store_id = stores.store_id
+    left join zone_windows
+        on profiles.timezone = zone_windows.timezone
+    left join store_windows
+        on stores.store_id = store_windows.store_id
     left join consent_by_channel
         on profiles.profile_id = consent_by_channel.profile_id
     left join profile_holdouts
@@ -156,68 +213,82 @@ recipients as (
 
 ),
 
-candidates as (
+{#- Each play's constants, joined by play_id: one pass over the candidates, not one per play. -#}
+play_config as (
 
     {%- for play in plays %}
     {%- set play_channels = play.channels + (['store'] if play.store_task else []) %}
-    {%- set expires = dbt.dateadd('minute', play.expires_after_minutes, 'as_of.as_of_at') %}
+    select
+        cast('{{ play.id }}' as {{ dbt.type_string() }}) as play_id,
+        {{ loop.index }} as play_rank,
+        {{ play.priority }} as priority,
+        {{ play.expires_after_minutes }} as expires_minutes,
+        cast({{ play.intent.min_propensity if play.intent else 'null' }} as {{ omniplay.type_double() }}) as intent_min_propensity,
+        {%- for channel in channels %}
+        {{ 'true' if channel in play_channels else 'false' }} as uses_{{ channel }}{{ "," if not loop.last }}
+        {%- endfor %}
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
+    {%- if not plays %}
+    select
+        cast(null as {{ dbt.type_string() }}) as play_id, 0 as play_rank, 0 as priority, 0 as expires_minutes,
+        cast(null as {{ omniplay.type_double() }}) as intent_min_propensity,
+        false as uses_email, false as uses_sms, false as uses_store
+    where 1 = 0
+    {%- endif %}
+
+),
+
+candidates as (
+
+    {%- set expires = dbt.dateadd('minute', 'play_config.expires_minutes', 'as_of.as_of_at') %}
 
     select
         audiences.profile_id,
         audiences.play_id,
-        {{ loop.index }} as play_rank,
-        {{ play.priority }} as priority,
+        play_config.play_rank,
+        play_config.priority,
         recipients.persona,
-        {%- if play.intent %}
-        coalesce(recipients.purchase_propensity >= {{ play.intent.min_propensity }}, false) as is_high_intent,
-        {%- else %}
-        false as is_high_intent,
-        {%- endif %}
-        {%- if play.frequency %}
-        coalesce(contact_history.play_{{ play.id }}_{{ play.frequency.days }}d, 0) < {{ play.frequency.max }} as within_play_cap,
-        {%- else %}
-        true as within_play_cap,
-        {%- endif %}
+        coalesce(recipients.purchase_propensity >= play_config.intent_min_propensity, false) as is_high_intent,
+        case audiences.play_id
+            {%- for play in plays if play.frequency %}
+            when '{{ play.id }}' then recipients.sent_{{ play.id }} < {{ play.frequency.max }}
+            {%- endfor %}
+            else true
+        end as within_play_cap,
         recipients.budget_left_any,
         recipients.budget_left_email,
         recipients.budget_left_sms,
         recipients.budget_left_store,
         recipients.in_global_holdout,
-        recipients.in_holdout_{{ play.id }} as in_play_holdout,
+        case audiences.play_id
+            {%- for play in plays %}
+            when '{{ play.id }}' then recipients.in_holdout_{{ play.id }}
+            {%- endfor %}
+            else false
+        end as in_play_holdout,
         {{ expires }} as expires_at,
         {%- for channel in channels %}
-        {%- if channel in play_channels %}
-        {%- set window = play.windows.get(channel) or (sms_window if channel == 'sms' else none) %}
-        {%- if channel == 'store' %}
-            {%- set zone = 'recipients.store_timezone' %}
-            {%- set start_time = ("cast('" ~ window.start ~ ":00' as time)") if window else 'recipients.opening_time_local' %}
-            {%- set end_time = ("cast('" ~ window.end ~ ":00' as time)") if window else 'recipients.closing_time_local' %}
-        {%- else %}
-            {%- set zone = 'recipients.timezone' %}
-            {%- set start_time = ("cast('" ~ window.start ~ ":00' as time)") if window else none %}
-            {%- set end_time = ("cast('" ~ window.end ~ ":00' as time)") if window else none %}
-        {%- endif %}
-        recipients.{{ channel }}_reason,
-        recipients.{{ channel }}_allowed,
-        recipients.{{ channel }}_address,
-        recipients.{{ channel }}_address_ok,
-        recipients.{{ channel }}_allowed and recipients.{{ channel }}_address_ok as {{ channel }}_usable,
-        {%- if start_time %}
-        {{ omniplay.local_window('start', 'as_of.as_of_at', zone, start_time, end_time) }} as {{ channel }}_not_before,
-        least({{ omniplay.local_window('end', 'as_of.as_of_at', zone, start_time, end_time) }}, {{ expires }}) as {{ channel }}_not_after,
-        {%- else %}
-        as_of.as_of_at as {{ channel }}_not_before,
-        {{ expires }} as {{ channel }}_not_after,
-        {%- endif %}
-        {%- else %}
-        cast(null as {{ dbt.type_string() }}) as {{ channel }}_reason,
-        false as {{ channel }}_allowed,
-        cast(null as {{ dbt.type_string() }}) as {{ channel }}_address,
-        false as {{ channel }}_address_ok,
-        false as {{ channel }}_usable,
-        cast(null as {{ dbt.type_timestamp() }}) as {{ channel }}_not_before,
-        cast(null as {{ dbt.type_timestamp() }}) as {{ channel }}_not_after,
-        {%- endif %}
+        case when play_config.uses_{{ channel }} then recipients.{{ channel }}_reason end as {{ channel }}_reason,
+        play_config.uses_{{ channel }} and recipients.{{ channel }}_allowed as {{ channel }}_allowed,
+        case when play_config.uses_{{ channel }} then recipients.{{ channel }}_address end as {{ channel }}_address,
+        play_config.uses_{{ channel }} and recipients.{{ channel }}_address_ok as {{ channel }}_address_ok,
+        play_config.uses_{{ channel }} and recipients.{{ channel }}_allowed and recipients.{{ channel }}_address_ok as {{ channel }}_usable,
+        {#- The window of this channel for each play: a spec joined per zone/store, or any time. -#}
+        {%- for bound in ['start', 'end'] %}
+        case audiences.play_id
+            {%- for play in plays if channel in play.channels + (['store'] if play.store_task else []) %}
+            {%- set window = play.windows.get(channel) or (sms_window if channel == 'sms' else none) %}
+            {%- set key = ('w' ~ window.start | replace(':', '') ~ '_' ~ window.end | replace(':', '')) if window else none %}
+            when '{{ play.id }}' then
+                {%- if channel == 'store' %} recipients.store_{{ key or 'hours' }}_{{ bound }}
+                {%- elif key %} recipients.{{ key }}_{{ bound }}
+                {%- else %} {{ 'as_of.as_of_at' if bound == 'start' else expires }}
+                {%- endif %}
+            {%- endfor %}
+            else cast(null as {{ dbt.type_timestamp() }})
+        end as {{ channel }}_window_{{ bound }},
+        {%- endfor %}
         {%- endfor %}
         recipients.timezone as recipient_timezone,
         recipients.store_timezone,
@@ -227,24 +298,33 @@ candidates as (
         as_of.as_of_at
 
     from audiences
+    inner join play_config
+        on audiences.play_id = play_config.play_id
     inner join recipients
         on audiences.profile_id = recipients.profile_id
-    left join contact_history
-        on audiences.profile_id = contact_history.profile_id
     cross join as_of
-    where audiences.play_id = '{{ play.id }}'
-    {{ "union all" if not loop.last }}
-    {%- endfor %}
-    {%- if not plays %}
-    select cast(null as {{ dbt.type_string() }}) as profile_id, cast(null as {{ dbt.type_string() }}) as play_id where 1 = 0
-    {%- endif %}
+
+),
+
+windowed as (
+
+    select
+        candidates.*,
+        {%- for channel in channels %}
+        {{ channel }}_window_start as {{ channel }}_not_before,
+        case
+            when {{ channel }}_window_end < expires_at then {{ channel }}_window_end else expires_at
+        end as {{ channel }}_not_after{{ "," if not loop.last }}
+        {%- endfor %}
+
+    from candidates
 
 ),
 
 checked as (
 
     select
-        candidates.*,
+        windowed.*,
         {%- for channel in channels %}
         coalesce({{ channel }}_usable and {{ channel }}_not_before < {{ channel }}_not_after, false) as {{ channel }}_deliverable,
         {%- endfor %}
@@ -262,7 +342,7 @@ checked as (
             when in_global_holdout or in_play_holdout then 'holdout'
         end as pre_outcome
 
-    from candidates
+    from windowed
 
 ),
 
