@@ -244,9 +244,9 @@ class SyncEngine:
                 f"(or point OMNIPLAY_DUCKDB_PATH / --target at the warehouse that has it)"
             )
         pending = self.ledger.pending() if ledger_exists else []
-        needed = {d for d, _, _ in reader.destinations()} | {d for _, d, _ in pending if d}
-        self._open_destinations(needed)
-        total = reader.count() + len(pending)
+        open_rows = reader.destinations()
+        self._open_destinations({d for d, _, _ in open_rows} | {d for _, d, _ in pending if d})
+        total = sum(n for _, _, n in open_rows) + len(pending)
         if self.progress:
             self.progress(0, total)
         if not dry:

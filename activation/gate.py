@@ -22,6 +22,7 @@ How the rows reach Great Expectations:
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -46,7 +47,7 @@ from activation.gate_checks import (
 )
 from omniplay.errors import ConfigError
 from omniplay.settings import Settings
-from omniplay.warehouse import Warehouse, connect, postgres_dsn, quote_ident
+from omniplay.warehouse import DuckDBWarehouse, Warehouse, connect, postgres_dsn, quote_ident
 
 log = logging.getLogger("omniplay.gate")
 
@@ -67,6 +68,10 @@ GATE_RESULTS_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 DOCS_SITE = "omniplay_gate"
 DEFAULT_CHUNK_ROWS = 200_000
+NO_PLAY = "(no play_id)"  # the verdict of queue rows without a play
+# DuckDB memory for the gate's joins and sort (it spills beyond); bounded, not the queue's size.
+GATE_MEMORY_LIMIT_ENV = "OMNIPLAY_GATE_MEMORY_LIMIT"
+DEFAULT_GATE_MEMORY_LIMIT = "512MB"
 _SAMPLE_VALUES = 3
 
 
@@ -149,13 +154,20 @@ def run_gate(settings: Settings, options: GateOptions | None = None) -> GateRepo
     options = options or GateOptions()
     configs = play_gate_configs(settings.project_dir) if settings.project_dir.exists() else {}
     docs_dir = options.docs_dir or _default_docs_dir(settings)
-    with connect(settings) as warehouse:
+    if settings.target == "duckdb":
+        if not settings.duckdb_path.exists():
+            raise ConfigError(f"DuckDB file {settings.duckdb_path} does not exist: run `omniplay build` first "
+                              f"or set OMNIPLAY_DUCKDB_PATH")
+        warehouse: Warehouse = DuckDBWarehouse.open(
+            str(settings.duckdb_path),
+            memory_limit=os.environ.get(GATE_MEMORY_LIMIT_ENV) or DEFAULT_GATE_MEMORY_LIMIT)
+    else:
+        warehouse = connect(settings)
+    with warehouse:
         return QualityGate(warehouse, options, play_configs=configs, docs_dir=docs_dir).run()
 
 
 def _default_docs_dir(settings: Settings) -> Path:
-    import os
-
     target = Path(os.environ.get("DBT_TARGET_PATH") or "target")
     return (target if target.is_absolute() else settings.project_dir / target) / "gx"
 
@@ -186,30 +198,39 @@ class QualityGate:
         where = f"where play_id in ({', '.join('?' * len(plays))})" if plays else ""
         queue = self.src.relation("queue")
         run_date = self.wh.fetchall(f"select max(run_date) from {queue} {where}", plays)[0][0]
-        sizes = dict(self.wh.fetchall(f"select play_id, count(*) from {queue} {where} group by play_id", plays))
+        sizes = {NO_PLAY if play is None else play: n for play, n in self.wh.fetchall(
+            f"select play_id, count(*) from {queue} {where} group by play_id", plays)}
         for missing in sorted(set(plays) - set(sizes)):
             log.info("gate: play %s has no rows in the queue", missing)
-        verdicts = {play: PlayVerdict(play, int(n)) for play, n in sorted(sizes.items(), key=lambda kv: str(kv[0]))}
+        verdicts = {play: PlayVerdict(play, int(n)) for play, n in sorted(sizes.items())}
         if not verdicts:
             return GateReport(self.gate_run_id, run_date, [])
         self._previous_sizes(verdicts, run_date)
         store_ids = sorted(r[0] for r in self.wh.fetchall(physical_stores_sql(self.src)))
         validator = _GxValidator(self.docs_dir, self.gate_run_id)
         sql, params = gate_rows_sql(self.src, plays or None)
-        self.wh.execute(f"drop table if exists {self.work_table}")
-        self.wh.execute(f"create table {self.work_table} as {sql}", params)
-        try:
-            expectations = row_expectations(store_ids)
-            if self.wh.dialect == "postgres":
-                validator.use_postgres(self.work_table)
-            for play, verdict in verdicts.items():
-                if play is None:
-                    verdict.failed["unique_message_id"] = ["rows have no play_id"]
-                    continue
-                self._validate_rows(validator, verdict, expectations)
-                self._validate_size(validator, verdict)
-        finally:
+        expectations = row_expectations(store_ids)
+        outcomes: dict[str, list] = defaultdict(list)
+        if self.wh.dialect == "postgres":
+            # GX's SQL datasource reads the annotated rows from a work table, one query asset per play.
             self.wh.execute(f"drop table if exists {self.work_table}")
+            self.wh.execute(f"create table {self.work_table} as {sql}", params)
+            try:
+                validator.use_postgres(self.work_table)
+                for play in verdicts:
+                    if play != NO_PLAY:
+                        outcomes[play].append(validator.validate_sql(play, expectations))
+            finally:
+                self.wh.execute(f"drop table if exists {self.work_table}")
+        else:
+            for play, chunk, frame in self._chunks(sql, params, expectations):
+                outcomes[play].append(validator.validate_frame(play, expectations, frame, chunk))
+        for play, verdict in verdicts.items():
+            if play == NO_PLAY:
+                verdict.failed["unique_message_id"] = ["rows have no play_id: no play can own them"]
+                continue
+            self._summarize(verdict, outcomes[play], expectations)
+            self._validate_size(validator, verdict)
         docs_index = validator.build_docs()
         for verdict in verdicts.values():
             verdict.docs_url = validator.docs_url(verdict.play_id)
@@ -257,19 +278,42 @@ class QualityGate:
                 verdicts[play].previous_rows = int(previous_rows)
                 verdicts[play].previous_run_date = previous_date
 
-    def _validate_rows(self, validator: "_GxValidator", verdict: PlayVerdict,
-                       expectations: list[RowExpectation]) -> None:
+    def _chunks(self, sql: str, params: list, expectations: list[RowExpectation]):
+        """(play, chunk number, pandas frame of at most `chunk_rows`) for DuckDB, one play after another.
+
+        One streamed query sorted by play: the warehouse joins once, no rows are written
+        back, and only the columns the checks read (plus message_id) reach pandas.
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        columns = ["message_id"] + sorted({c for e in expectations for k, c in e.kwargs.items()
+                                           if k in ("column", "column_A", "column_B")} - {"message_id"})
+        size = self.options.chunk_rows
+        stream = self.wh.stream(
+            f"select play_id, {', '.join(columns)} from ({sql}) gate_rows where play_id is not null order by play_id",
+            params, min(size, 100_000))
+        current, chunk, pending = None, 0, None  # pending: rows of `current` not yet validated
+        for batch in stream:
+            table = pa.Table.from_batches([batch])
+            for play in pc.unique(table.column("play_id")).to_pylist():
+                part = table.filter(pc.equal(table.column("play_id"), play)).drop_columns(["play_id"])
+                if play != current:
+                    if pending is not None and pending.num_rows:
+                        yield current, chunk, pending.to_pandas()
+                    current, chunk, pending = play, 0, None
+                pending = part if pending is None else pa.concat_tables([pending, part])
+                while pending.num_rows >= size:
+                    yield current, chunk, pending.slice(0, size).to_pandas()
+                    chunk += 1
+                    pending = pending.slice(size)
+        if pending is not None and pending.num_rows:
+            yield current, chunk, pending.to_pandas()
+
+    def _summarize(self, verdict: PlayVerdict, outcomes: list, expectations: list[RowExpectation]) -> None:
+        """Add up the failures of a play's validations (one per chunk) into one line per check."""
         totals: dict[int, int] = defaultdict(int)
         samples: dict[int, list[Any]] = defaultdict(list)
-        if self.wh.dialect == "postgres":
-            outcomes = [validator.validate_sql(verdict.play_id, expectations)]
-        else:
-            outcomes = (
-                validator.validate_frame(verdict.play_id, expectations, batch.to_pandas(), chunk)
-                for chunk, batch in enumerate(self.wh.stream(
-                    f"select * from {self.work_table} where play_id = ?", (verdict.play_id,),
-                    self.options.chunk_rows))
-            )
         for outcome in outcomes:
             for index, count, values in outcome:
                 totals[index] += count

@@ -48,6 +48,7 @@ class QueueReader:
         self.source = source
         self.plays = list(plays) if plays else None
         self.ledger_exists = ledger_exists
+        self._duplicates: bool | None = None
 
     def queue_exists(self) -> bool:
         return self.wh.relation_exists(self.source.queue_schema, self.source.queue_table)
@@ -57,12 +58,25 @@ class QueueReader:
             return "", []
         return f"where play_id in ({', '.join('?' * len(self.plays))})", list(self.plays)
 
+    def has_duplicates(self) -> bool:
+        """Whether some message_id appears twice (the quality gate should prevent it)."""
+        if self._duplicates is None:
+            where, params = self._play_filter()
+            total, distinct = self.wh.fetchall(
+                f"select count(*), count(distinct message_id) from {self.source.queue} {where}", params
+            )[0]
+            self._duplicates = total != distinct
+        return self._duplicates
+
     def _open_rows_sql(self, columns: str) -> tuple[str, list]:
         where, params = self._play_filter()
-        latest = (
-            f"select distinct on (message_id) * from {self.source.queue} {where} "
-            f"order by message_id, decided_at desc"
-        )
+        if self.has_duplicates():
+            latest = (
+                f"select distinct on (message_id) * from {self.source.queue} {where} "
+                f"order by message_id, decided_at desc"
+            )
+        else:  # the usual case: no sort, the rows stream straight through
+            latest = f"select * from {self.source.queue} {where}"
         if not self.ledger_exists:
             return f"select {columns}, cast(null as varchar) as ledger_status from ({latest}) q", params
         final = ", ".join(f"'{s}'" for s in FINAL_STATUSES)

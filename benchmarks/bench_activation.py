@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_activation.py compare --rows 100000 --smtp-rows 10000 \
         --drt /tmp/drtvenv/bin/drt
     .venv/bin/python benchmarks/bench_activation.py memory --rows 1000000 5000000
+    .venv/bin/python benchmarks/bench_activation.py noop --rows 1000000
 
 `compare` builds one DuckDB file holding an activation queue with three plays (SMS,
 store, email), starts the receivers (benchmarks/bench_activation_receivers.py, each its own process),
@@ -298,6 +299,46 @@ def memory(args) -> list[dict]:
     return results
 
 
+def noop(args) -> list[dict]:
+    """A re-run over N messages the ledger already records as sent (ledger written by SQL)."""
+    sys.path.insert(0, str(REPO))
+    import duckdb
+
+    from activation.ledger import ddl
+
+    results = []
+    for rows in args.rows:
+        root = OUT / f"activation_noop_{rows}"
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        db = root / "queue.duckdb"
+        build_queue(db, {"bench_store": ("store", "store_webhook", rows)})
+        con = duckdb.connect(str(db))
+        for statement in ddl():
+            con.execute(statement)
+        con.execute("""
+            insert into omniplay_state.sends (message_id, status, attempts, run_id, play_id, profile_id, channel,
+                                              destination, first_attempt_at, finished_at, updated_at)
+            select message_id, 'sent', 1, 'seeded', play_id, profile_id, channel, destination,
+                   now()::timestamp, now()::timestamp, now()::timestamp
+            from activation.activation_queue""")
+        con.close()
+        proc, port, stats_port = start_receiver("webhook")
+        try:
+            r = run_omniplay(omniplay_project(root, {"webhook": port}), db, "bench_store")
+            got = receiver_stats(stats_port)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+        row = {"scenario": "noop_rerun", "rows": rows, "delivered": got["messages"],
+               **{k: r[k] for k in ("seconds", "cpu_seconds", "exit", "peak_rss_mb")},
+               "totals": json.loads(r["stdout"])["totals"] if r["exit"] == 0 else r["stderr"][-500:]}
+        print(json.dumps(row), flush=True)
+        results.append(row)
+        shutil.rmtree(root, ignore_errors=True)
+    return results
+
+
 def machine() -> dict:
     return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
             "load_avg": os.getloadavg()}
@@ -314,10 +355,12 @@ def main() -> None:
     c.add_argument("--only", nargs="*")
     m = sub.add_parser("memory")
     m.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000])
+    n = sub.add_parser("noop")
+    n.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    results = compare(args) if args.command == "compare" else memory(args)
+    results = {"compare": compare, "memory": memory, "noop": noop}[args.command](args)
     with open(OUT / "activation.jsonl", "a") as handle:
         handle.write(json.dumps({"started": started, "command": sys.argv[1:], "machine": machine(),
                                  "results": results}) + "\n")
