@@ -223,6 +223,7 @@ class SyncEngine:
         self._plays_started: set[str] = set()
         self._handled: set[str] = set()
         self._writer: _LedgerWriter | None = None
+        self._sample_candidates: dict[tuple[str, str], list] = {}
 
     # -- public -------------------------------------------------------------------------
 
@@ -285,7 +286,9 @@ class SyncEngine:
                 # After a failure, do not wait on writes queued behind it: the sync is over.
                 self._writer.close(flush=completed)
         self.summary.finished_at = self.clock()
-        if not dry:
+        if dry:
+            self._pick_samples()
+        else:
             self._finish_runs()
         if not self.summary.adds_up():  # a bug, never a data problem: say so loudly
             log.error("summary does not add up: %s", self.summary.as_dict()["totals"])
@@ -413,8 +416,11 @@ class SyncEngine:
         if rendered.fallback_reason:
             self.summary.fallbacks += 1
             self.summary.reasons[("fallback", "template_fallback")] += 1
-        if self.options.dry_run and len(self.summary.samples) < self.options.samples:
-            self._sample(state.destination, message, payload)
+        if self.options.dry_run:
+            # Keep a few candidates per (play, channel); samples are picked across them at the end.
+            bucket = self._sample_candidates.setdefault((message.play_id, message.channel), [])
+            if len(bucket) < self.options.samples:
+                bucket.append((state.destination, message, payload))
         return message
 
     def _context(self, destination: Destination, message: Message, payload: dict) -> dict:
@@ -425,6 +431,15 @@ class SyncEngine:
         )
         context.update(destination.template_context(message))
         return context
+
+    def _pick_samples(self) -> None:
+        """Up to `samples` renders, one per play and channel before any repeats."""
+        buckets = [list(b) for _, b in sorted(self._sample_candidates.items())]
+        while buckets and len(self.summary.samples) < self.options.samples:
+            for bucket in buckets:
+                if bucket and len(self.summary.samples) < self.options.samples:
+                    self._sample(*bucket.pop(0))
+            buckets = [b for b in buckets if b]
 
     def _sample(self, destination: Destination, message: Message, payload: dict) -> None:
         masked = mask_payload(payload)
