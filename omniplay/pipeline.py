@@ -168,6 +168,7 @@ def run_pipeline(settings: Settings, *, resend_ambiguous: bool = False, build: b
     from activation.gate import run_gate
     from omniplay.build import build_project
     from omniplay.lock import target_lock
+    from omniplay.plays import load_plays
     from omniplay.warehouse import connect
 
     started_at = datetime.now(timezone.utc)
@@ -175,13 +176,15 @@ def run_pipeline(settings: Settings, *, resend_ambiguous: bool = False, build: b
     result = PipelineResult(run_id=uuid.uuid4().hex, now=now)
     with target_lock(settings, command="omniplay run"):
         try:
+            # Configuration first: a broken destinations file or play must not cost a build.
+            config = load_config(settings.project_dir, None)
+            load_plays(settings.project_dir, check_templates=False)
             if build:
                 result.build_counts = build_project(settings).counts
             result.stage = "gate"
             report = run_gate(settings)
             result.blocked = {v.play_id: "; ".join(v.reasons()) for v in report.blocked}
             result.stage = "sync"
-            config = load_config(settings.project_dir, None)
             with connect(settings) as warehouse:
                 result.due = [p for p in due_plays(settings, warehouse, now) if p.play_id not in result.blocked]
                 if result.due:
