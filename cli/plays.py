@@ -90,11 +90,11 @@ def _iso(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _describe(loaded, now: datetime, last_run: dict | None) -> dict[str, Any]:
+def _describe(loaded, now: datetime, last_run: dict | None, project_dir) -> dict[str, Any]:
     from omniplay.plays import play_destinations, play_version, template_digests
 
     play = loaded.play
-    digest = template_digests(loaded.yml_path.parents[2]).get(play.template, "unknown")
+    digest = template_digests(project_dir).get(play.template, "unknown")
     return {
         "id": play.id,
         "enabled": play.enabled,
@@ -136,7 +136,7 @@ def list_plays(
     settings = Settings.from_env(project_dir, target)
     at = _now(now)
     runs = _last_runs(settings)
-    described = [_describe(p, at, runs.get(p.id)) for p in load_plays(settings.project_dir)]
+    described = [_describe(p, at, runs.get(p.id), settings.project_dir) for p in load_plays(settings.project_dir)]
     if output_json:
         typer.echo(json.dumps(described, indent=2, default=str))
         return
@@ -174,7 +174,7 @@ def show_play(
 
     settings = Settings.from_env(project_dir, target)
     loaded = find_play(settings.project_dir, play_id)
-    described = _describe(loaded, _now(now), _last_runs(settings).get(loaded.id))
+    described = _describe(loaded, _now(now), _last_runs(settings).get(loaded.id), settings.project_dir)
     typer.echo(json.dumps(described, indent=2, default=str))
 
 

@@ -104,3 +104,23 @@ def test_postgres_build_decides_like_duckdb(duckdb_build: BuildRun, postgres_bui
         return {(*r[:13], json.dumps(json.loads(r[13]), sort_keys=True)) for r in rows}
 
     assert queue(postgres_build) == queue(duckdb_build)
+
+
+def test_audience_preview_counts_and_masks(duckdb_build: BuildRun) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    project = duckdb_build.project
+    expected = project.scalar("select count(*) from marts.fct_play_decisions where play_id = 'wishlist_back_in_stock'")
+    queued = project.scalar("select count(*) from activation.activation_queue where play_id = 'wishlist_back_in_stock'")
+    with project.environ():
+        result = CliRunner().invoke(app, ["audience", "preview", "aud_wishlist_back_in_stock", "--json", "--sample", "50"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["candidates"] == expected and sum(data["channels"].values()) == queued
+    assert sum(data["outcomes"].values()) == expected
+    addresses = {a for (a,) in project.query(
+        "select address from activation.activation_queue where play_id = 'wishlist_back_in_stock' and channel = 'email'")}
+    shown = [row["address"] for row in data["sample"] if row["channel"] == "email"]
+    assert shown and not set(shown) & addresses, "addresses must be masked"

@@ -158,3 +158,29 @@ def test_dbt_build_fails_on_run_start_naming_file_play_and_field(tmp_path: Path,
     assert not result.success
     log = (project.root / "logs" / "dbt.log").read_text()
     assert f"models/audiences/aud_cart_abandoners.yml: play 'cart_abandoners': {field}" in log
+
+
+def test_plays_list_reports_the_last_run_from_the_run_log(tmp_path: Path) -> None:
+    """Last run and its counts come from omniplay_state.runs, written as the engine writes it."""
+    import json
+    from datetime import datetime
+
+    from activation.ledger import Ledger
+    from omniplay.warehouse import DuckDBWarehouse
+
+    db = tmp_path / "state.duckdb"
+    with DuckDBWarehouse.open(str(db)) as warehouse:
+        ledger = Ledger(warehouse)
+        ledger.ensure()
+        ledger.start_play("run-1", "cart_abandoners", datetime(2026, 5, 31, 9, 0))
+        ledger.finish_play("run-1", "cart_abandoners", {"planned": 5, "sent": 4, "rejected": 1}, "partial",
+                           datetime(2026, 5, 31, 9, 1))
+        ledger.start_play("run-2", "cart_abandoners", datetime(2026, 6, 1, 9, 0))
+        ledger.finish_play("run-2", "cart_abandoners", {"planned": 3, "sent": 3}, "ok", datetime(2026, 6, 1, 9, 1))
+    result = CliRunner().invoke(app, ["plays", "list", "--json"], env={"OMNIPLAY_DUCKDB_PATH": str(db)})
+    assert result.exit_code == 0, result.output
+    listed = {p["id"]: p for p in json.loads(result.output)}
+    last = listed["cart_abandoners"]["last_run"]
+    assert (last["run_id"], last["outcome"], last["planned"], last["sent"]) == ("run-2", "ok", 3, 3)
+    assert last["started_at"] == "2026-06-01T09:00:00Z"
+    assert listed["wishlist_back_in_stock"]["last_run"] is None
