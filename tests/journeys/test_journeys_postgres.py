@@ -1,8 +1,8 @@
 """The same events, journeys, triggers and holdouts on PostgreSQL as on DuckDB.
 
-Both engines build the whole project on the suite's dataset (session fixtures); every
-table of ours must hold the same rows on both, holdout arms included: the assignment
-hash is engine-independent by design.
+Both engines build our models and everything they read (tests included) from the
+suite's dataset on a fresh warehouse; every table of ours must hold the same rows on
+both, holdout arms included: the assignment hash is engine-independent by design.
 """
 
 from __future__ import annotations
@@ -10,9 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from pathlib import Path
+
 import pytest
 
-from tests.support.dbt import BuildRun
+from tests.journeys.conftest import build
+from tests.journeys.datasets import as_of
+from tests.support import postgres as pg
+from tests.support.dbt import DbtProject
 
 # table -> columns left out (audit stamps of the build that wrote the row)
 TABLES = {
@@ -36,21 +41,48 @@ def _normal(value):
     return value
 
 
-def _rows(run: BuildRun, table: str, columns: list[str]) -> list[tuple]:
+def _fresh_build(project: DbtProject, source_data: Path) -> DbtProject:
+    """Sources loaded (PostgreSQL), seeds, then our selection built and tested."""
+    from omniplay.loader import load_sources
+
+    with project.environ():
+        load_sources(project.settings())
+    project.run("seed")
+    build(project, as_of(source_data))
+    return project
+
+
+@pytest.fixture(scope="module")
+def journeys_on_duckdb(source_data: Path, tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
+    project = DbtProject.isolated(tmp_path_factory.mktemp("journeys-duckdb"), target="duckdb", data_dir=source_data)
+    return _fresh_build(project, source_data)
+
+
+@pytest.fixture(scope="module")
+def journeys_on_postgres(source_data: Path, postgres_server: pg.PostgresServer,
+                         tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
+    database = postgres_server.create_database("omniplay_journeys")
+    project = DbtProject.isolated(tmp_path_factory.mktemp("journeys-postgres"), target="postgres",
+                                  data_dir=source_data, extra_env=postgres_server.env(database))
+    return _fresh_build(project, source_data)
+
+
+def _rows(project: DbtProject, table: str, columns: list[str]) -> list[tuple]:
     quoted = ", ".join(f'"{c}"' for c in columns)
-    return sorted((tuple(_normal(v) for v in row) for row in run.project.query(f"select {quoted} from {table}")),
+    return sorted((tuple(_normal(v) for v in row) for row in project.query(f"select {quoted} from {table}")),
                   key=repr)
 
 
 @pytest.mark.parametrize("table", sorted(TABLES))
-def test_postgres_matches_duckdb(duckdb_build: BuildRun, postgres_build: BuildRun, table: str) -> None:
+def test_postgres_matches_duckdb(journeys_on_duckdb: DbtProject, journeys_on_postgres: DbtProject,
+                                 table: str) -> None:
     schema, name = table.split(".")
-    columns = [r[0] for r in duckdb_build.project.query(
+    columns = [r[0] for r in journeys_on_duckdb.query(
         "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
         "order by ordinal_position", [schema, name]) if r[0] not in TABLES[table]]
     assert columns, f"{table} was not built on DuckDB"
-    on_duckdb = _rows(duckdb_build, table, columns)
-    on_postgres = _rows(postgres_build, table, columns)
+    on_duckdb = _rows(journeys_on_duckdb, table, columns)
+    on_postgres = _rows(journeys_on_postgres, table, columns)
     assert on_duckdb, f"{table} is empty: nothing was compared"
     only_duckdb = sorted(set(on_duckdb) - set(on_postgres), key=repr)[:3]
     only_postgres = sorted(set(on_postgres) - set(on_duckdb), key=repr)[:3]
