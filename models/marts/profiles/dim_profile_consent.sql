@@ -62,7 +62,9 @@ blocks as (
 {#- The events that speak for a profile channel: for email/sms those on its chosen
     address (channel-specific or `all`); for store those on its CRM or loyalty id
     (`store` or `all`); and on any channel, an opt-out from everything (`all`) given on
-    the profile's CRM or loyalty id. -#}
+    the profile's CRM or loyalty id. One equi-join per kind of identifier (an event has
+    exactly one), so each is a hash join: an OR across them leaves the engine no join key
+    and it compares every profile channel with every consent event. -#}
 channel_events as (
 
     select
@@ -75,16 +77,47 @@ channel_events as (
 
     from profile_channels
     inner join consent_events
-        on consent_events.channel in (profile_channels.channel, 'all')
-        and (
-            (profile_channels.channel in ('email', 'sms')
-                and consent_events.identifier_type = case profile_channels.channel when 'email' then 'email' else 'phone' end
-                and consent_events.identifier_value = profile_channels.address)
-            or ((profile_channels.channel = 'store' or consent_events.action = 'opt_out')
-                and ((consent_events.identifier_type = 'crm_id' and consent_events.identifier_value = profile_channels.crm_id)
-                    or (consent_events.identifier_type = 'loyalty_id' and consent_events.identifier_value = profile_channels.loyalty_id)))
-        )
-    where consent_events.action in ('opt_in', 'opt_out')
+        on consent_events.identifier_type = case profile_channels.channel when 'email' then 'email' else 'phone' end
+        and consent_events.identifier_value = profile_channels.address
+    where profile_channels.channel in ('email', 'sms')
+        and consent_events.channel in (profile_channels.channel, 'all')
+        and consent_events.action in ('opt_in', 'opt_out')
+
+    union all
+
+    select
+        profile_channels.profile_id,
+        profile_channels.channel,
+        consent_events.action,
+        consent_events.source,
+        consent_events.occurred_at,
+        consent_events.consent_event_id
+
+    from profile_channels
+    inner join consent_events
+        on consent_events.identifier_type = 'crm_id'
+        and consent_events.identifier_value = profile_channels.crm_id
+    where (profile_channels.channel = 'store' or consent_events.action = 'opt_out')
+        and consent_events.channel in (profile_channels.channel, 'all')
+        and consent_events.action in ('opt_in', 'opt_out')
+
+    union all
+
+    select
+        profile_channels.profile_id,
+        profile_channels.channel,
+        consent_events.action,
+        consent_events.source,
+        consent_events.occurred_at,
+        consent_events.consent_event_id
+
+    from profile_channels
+    inner join consent_events
+        on consent_events.identifier_type = 'loyalty_id'
+        and consent_events.identifier_value = profile_channels.loyalty_id
+    where (profile_channels.channel = 'store' or consent_events.action = 'opt_out')
+        and consent_events.channel in (profile_channels.channel, 'all')
+        and consent_events.action in ('opt_in', 'opt_out')
 
 ),
 

@@ -1,7 +1,8 @@
 {#-
     Consent history for audit: every consent-relevant event, tied to the profile of the
-    identifier it was given for. Besides the consent log, engagement events that carry
-    consent are included as evidence in their own right (an SMS STOP/START reply, an
+    identifier it was given for. Besides the consent log and the opt-outs providers
+    reported during delivery (omniplay_state.opt_outs, e.g. Twilio 21610), engagement
+    events that carry consent are included as evidence in their own right (an SMS STOP/START reply, an
     e-mail unsubscribe or spam complaint), so a lagging consent feed can never let a
     message through that the customer already refused.
 -#}
@@ -22,6 +23,12 @@ email_events as (
 sms_events as (
 
     select * from {{ ref('stg_sms__events') }}
+
+),
+
+provider_opt_outs as (
+
+    select * from {{ source('omniplay_state', 'opt_outs') }}
 
 ),
 
@@ -81,9 +88,28 @@ from_sms as (
 
 ),
 
+{#- Opt-outs a provider reported during delivery (the activation engine records them). -#}
+from_providers as (
+
+    select
+        'provider:' || opt_out_id as consent_event_id,
+        identifier_type,
+        identifier_value,
+        channel,
+        action,
+        source,
+        occurred_at
+
+    from provider_opt_outs
+    where identifier_value is not null
+
+),
+
 consent_events as (
 
     select * from logged
+    union all
+    select * from from_providers
     union all
     select * from from_email
     union all
