@@ -59,7 +59,7 @@ class OutboxDestination(Destination):
 
     def _render(self, message: Message) -> bytes:
         if message.channel == "email":
-            return bytes(build_email(self.settings, message))
+            return build_email(self.settings, message)
         document = {
             "message_id": message.message_id,
             "play_id": message.play_id,

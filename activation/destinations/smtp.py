@@ -161,7 +161,7 @@ class SmtpDestination(Destination):
         import smtplib
 
         self.context.limiter.acquire()
-        data = bytes(build_email(self.settings, message))
+        data = build_email(self.settings, message)
         mail_options = []
         if not message.address.isascii():
             mail_options.append("SMTPUTF8")
