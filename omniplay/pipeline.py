@@ -168,7 +168,7 @@ def run_pipeline(settings: Settings, *, resend_ambiguous: bool = False, build: b
     from activation.gate import run_gate
     from omniplay.build import build_project
     from omniplay.lock import target_lock
-    from omniplay.plays import load_plays
+    from omniplay.plays import load_plays, play_destinations
     from omniplay.warehouse import connect
 
     started_at = datetime.now(timezone.utc)
@@ -178,7 +178,9 @@ def run_pipeline(settings: Settings, *, resend_ambiguous: bool = False, build: b
         try:
             # Configuration first: a broken destinations file or play must not cost a build.
             config = load_config(settings.project_dir, None)
-            load_plays(settings.project_dir, check_templates=False)
+            plays = [p for p in load_plays(settings.project_dir, check_templates=False) if p.play.enabled]
+            for name in sorted({d for p in plays for d in play_destinations(p.play).values()}):
+                config.build(name)[0].close()  # validates flow control, settings and ${ENV} references
             if build:
                 result.build_counts = build_project(settings).counts
             result.stage = "gate"
