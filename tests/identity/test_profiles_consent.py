@@ -157,18 +157,25 @@ def test_blocked_profiles_are_blocked_on_every_channel(consent_comparison: pd.Da
 
 
 def test_best_email_is_never_a_hard_bounced_address(duckdb_build: BuildRun) -> None:
+    """No best_email has a hard bounce that no open or click on the address followed."""
     with connect(duckdb_build) as con:
         bounced = con.execute("""
-            select profiles.profile_id, profiles.best_email, max(events.occurred_at) as hard_bounced_at,
-                consent.is_allowed as email_allowed
+            with activity as (
+                select
+                    email,
+                    max(case when event_type = 'bounce' and bounce_type = 'hard' then occurred_at end) as hard_bounced_at,
+                    max(case when event_type in ('open', 'click') then occurred_at end) as engaged_at
+                from staging.stg_email__events
+                group by email
+            )
+            select profiles.profile_id, profiles.best_email, activity.hard_bounced_at, consent.is_allowed
             from marts.dim_profiles as profiles
-            inner join staging.stg_email__events as events
-                on events.email = profiles.best_email
-                and events.event_type = 'bounce'
-                and events.bounce_type = 'hard'
+            inner join activity
+                on activity.email = profiles.best_email
             left join marts.dim_profile_consent as consent
                 on consent.profile_id = profiles.profile_id and consent.channel = 'email'
-            group by all
+            where activity.hard_bounced_at is not null
+                and (activity.engaged_at is null or activity.engaged_at <= activity.hard_bounced_at)
         """).fetchall()
         with_email = con.execute("select count(best_email) from marts.dim_profiles").fetchone()[0]
         hard_bounces = con.execute("select count(*) from staging.stg_email__events"
