@@ -52,6 +52,7 @@ selected as (
             {%- for play in plays %}
             when '{{ play.id }}' then cast({{ dbt.date_trunc(play.decision_period, omniplay.to_local_from_utc(omniplay.as_of_timestamp(), "'" ~ play.schedule.timezone ~ "'")) }} as {{ dbt.type_string() }})
             {%- endfor %}
+            else cast(null as {{ dbt.type_string() }})
         end as decision_period
 
     from decisions
@@ -100,6 +101,7 @@ final as (
             {%- for play in plays %}
             when '{{ play.id }}' then '{{ play.version }}'
             {%- endfor %}
+            else cast(null as {{ dbt.type_string() }})
         end as play_version,
         messages.profile_id,
         messages.message_channel as channel,
@@ -110,6 +112,7 @@ final as (
                 then '{{ play.destinations.get(channel) or default_destinations[channel] }}'
             {%- endfor %}
             {%- endfor %}
+            else cast(null as {{ dbt.type_string() }})
         end as destination,
         messages.message_address as address,
         messages.message_timezone as recipient_timezone,
@@ -119,6 +122,7 @@ final as (
             {%- for play in plays %}
             when '{{ play.id }}' then '{{ play.template }}'
             {%- endfor %}
+            else cast(null as {{ dbt.type_string() }})
         end as template,
         {{ omniplay.json_merge(
             omniplay.json_object([

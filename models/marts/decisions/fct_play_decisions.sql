@@ -169,6 +169,7 @@ final as (
             {%- for play in plays %}
             when candidates.play_rank = {{ loop.index }} then settled.p{{ loop.index }}_sel_{{ channel }}
             {%- endfor %}
+            else false
         end, false) as selected_{{ channel }},
         {%- endfor %}
         {#- The customer-facing channel when there is one, else the store task. -#}
@@ -182,6 +183,7 @@ final as (
                     {%- endfor %}
                 end
             {%- endfor %}
+            else cast(null as {{ dbt.type_string() }})
         end as channel
 
     from candidates

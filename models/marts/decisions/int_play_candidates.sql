@@ -180,16 +180,18 @@ recipients as (
             {%- do ns.branches.append((persona, persona_caps[scope])) %}
         {%- endfor %}
         {%- set default_cap = caps.default.get(scope) %}
-        case
+        {%- set default_expr = (default_cap.max | int) ~ ' - coalesce(contact_history.touches_' ~ scope ~ '_' ~ (default_cap.days | int) ~ 'd, 0)' if default_cap else 'null' %}
+        {%- if ns.branches %}
+        cast(case
             {%- for persona, cap in ns.branches %}
             when cast(profiles.{{ caps.attribute }} as {{ dbt.type_string() }}) = '{{ persona }}'
                 then {{ cap.max | int }} - coalesce(contact_history.touches_{{ scope }}_{{ cap.days | int }}d, 0)
             {%- endfor %}
-            when false then null
-            {%- if default_cap %}
-            else {{ default_cap.max | int }} - coalesce(contact_history.touches_{{ scope }}_{{ default_cap.days | int }}d, 0)
-            {%- endif %}
-        end as budget_left_{{ scope }},
+            else {{ default_expr }}
+        end as {{ dbt.type_int() }}) as budget_left_{{ scope }},
+        {%- else %}
+        cast({{ default_expr }} as {{ dbt.type_int() }}) as budget_left_{{ scope }},
+        {%- endif %}
         {%- endfor %}
         {%- for play in plays if play.frequency %}
         coalesce(contact_history.play_{{ play.id }}_{{ play.frequency.days }}d, 0) as sent_{{ play.id }},
