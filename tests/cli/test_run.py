@@ -34,7 +34,7 @@ def _email_via_smtp(port: int) -> str:
 
 
 def _sent_twice(ws: Workspace) -> int:
-    return ws.scalar("select count(*) from omniplay_state.sends where attempts <> 1")
+    return ws.scalar("select count(*) from omniplay_state.sends where status = 'sent' and attempts <> 1")
 
 
 def test_concurrent_runs_one_exits_5_and_nothing_is_sent_twice(workspace: Workspace):
