@@ -1,6 +1,6 @@
 """The quality gate: Great Expectations validates each play's queue rows before anything is sent.
 
-Per play (activation_gate_checks for the rules): unique message_id; a valid address per
+Per play (activation/gate_checks.py holds the rules): unique message_id; a valid address per
 channel; no rows for holdout members, channels without consent or blocked profiles,
 judged against the source tables; not_before < not_after; and the audience size within
 a band of the play's previous passed run (circuit breaker). A play failing any check is
@@ -14,7 +14,8 @@ How the rows reach Great Expectations:
   #11579), so the warehouse first joins the queue to the source facts into a work table,
   then each play's rows are streamed out as Arrow batches of at most `chunk_rows` and
   validated with GX's pandas datasource, one chunk at a time: memory stays bounded by
-  the chunk, not the queue.
+  the chunk and DuckDB's memory limit (OMNIPLAY_GATE_MEMORY_LIMIT, default 256MB; it
+  spills beyond), not by the queue.
 * PostgreSQL: the same work table, validated in place by GX's SQL datasource (one query
   asset per play), so no rows leave the database.
 """
@@ -36,6 +37,7 @@ from activation.gate_checks import (
     CHECKS,
     DEFAULT_SIZE_BAND,
     DEFAULT_SIZE_MIN_ROWS,
+    READ_COLUMNS,
     GateSources,
     PlayGateConfig,
     RowExpectation,
@@ -71,7 +73,7 @@ DEFAULT_CHUNK_ROWS = 200_000
 NO_PLAY = "(no play_id)"  # the verdict of queue rows without a play
 # DuckDB memory for the gate's joins and sort (it spills beyond); bounded, not the queue's size.
 GATE_MEMORY_LIMIT_ENV = "OMNIPLAY_GATE_MEMORY_LIMIT"
-DEFAULT_GATE_MEMORY_LIMIT = "512MB"
+DEFAULT_GATE_MEMORY_LIMIT = "256MB"
 _SAMPLE_VALUES = 3
 
 
@@ -211,20 +213,24 @@ class QualityGate:
         sql, params = gate_rows_sql(self.src, plays or None)
         expectations = row_expectations(store_ids)
         outcomes: dict[str, list] = defaultdict(list)
-        if self.wh.dialect == "postgres":
-            # GX's SQL datasource reads the annotated rows from a work table, one query asset per play.
-            self.wh.execute(f"drop table if exists {self.work_table}")
+        # The warehouse joins the queue to the source facts once, into a work table; each
+        # play is then read back on its own (DuckDB: streamed into GX's pandas datasource
+        # chunk by chunk; PostgreSQL: validated in place by GX's SQL datasource).
+        self.wh.execute(f"drop table if exists {self.work_table}")
+        try:
             self.wh.execute(f"create table {self.work_table} as {sql}", params)
-            try:
+            if self.wh.dialect == "postgres":
                 validator.use_postgres(self.work_table)
-                for play in verdicts:
-                    if play != NO_PLAY:
-                        outcomes[play].append(validator.validate_sql(play, expectations))
-            finally:
-                self.wh.execute(f"drop table if exists {self.work_table}")
-        else:
-            for play, chunk, frame in self._chunks(sql, params, expectations):
-                outcomes[play].append(validator.validate_frame(play, expectations, frame, chunk))
+            for play in verdicts:
+                if play == NO_PLAY:
+                    continue
+                if self.wh.dialect == "postgres":
+                    outcomes[play].append(validator.validate_sql(play, expectations))
+                else:
+                    for chunk, frame in enumerate(self._chunks(play)):
+                        outcomes[play].append(validator.validate_frame(play, expectations, frame, chunk))
+        finally:
+            self.wh.execute(f"drop table if exists {self.work_table}")
         for play, verdict in verdicts.items():
             if play == NO_PLAY:
                 verdict.failed["unique_message_id"] = ["rows have no play_id: no play can own them"]
@@ -278,37 +284,22 @@ class QualityGate:
                 verdicts[play].previous_rows = int(previous_rows)
                 verdicts[play].previous_run_date = previous_date
 
-    def _chunks(self, sql: str, params: list, expectations: list[RowExpectation]):
-        """(play, chunk number, pandas frame of at most `chunk_rows`) for DuckDB, one play after another.
-
-        One streamed query sorted by play: the warehouse joins once, no rows are written
-        back, and only the columns the checks read (plus message_id) reach pandas.
-        """
+    def _chunks(self, play: str):
+        """The play's rows from the work table as pandas frames of at most `chunk_rows`."""
         import pyarrow as pa
-        import pyarrow.compute as pc
 
-        columns = ["message_id"] + sorted({c for e in expectations for k, c in e.kwargs.items()
-                                           if k in ("column", "column_A", "column_B")} - {"message_id"})
         size = self.options.chunk_rows
-        stream = self.wh.stream(
-            f"select play_id, {', '.join(columns)} from ({sql}) gate_rows where play_id is not null order by play_id",
-            params, min(size, 100_000))
-        current, chunk, pending = None, 0, None  # pending: rows of `current` not yet validated
+        stream = self.wh.stream(f"select {READ_COLUMNS} from {self.work_table} where play_id = ?",
+                                (play,), min(size, 100_000))
+        pending: pa.Table | None = None  # zero-copy slices of the batches read so far
         for batch in stream:
             table = pa.Table.from_batches([batch])
-            for play in pc.unique(table.column("play_id")).to_pylist():
-                part = table.filter(pc.equal(table.column("play_id"), play)).drop_columns(["play_id"])
-                if play != current:
-                    if pending is not None and pending.num_rows:
-                        yield current, chunk, pending.to_pandas()
-                    current, chunk, pending = play, 0, None
-                pending = part if pending is None else pa.concat_tables([pending, part])
-                while pending.num_rows >= size:
-                    yield current, chunk, pending.slice(0, size).to_pandas()
-                    chunk += 1
-                    pending = pending.slice(size)
+            pending = table if pending is None else pa.concat_tables([pending, table])
+            while pending.num_rows >= size:
+                yield pending.slice(0, size).to_pandas()
+                pending = pending.slice(size)
         if pending is not None and pending.num_rows:
-            yield current, chunk, pending.to_pandas()
+            yield pending.to_pandas()
 
     def _summarize(self, verdict: PlayVerdict, outcomes: list, expectations: list[RowExpectation]) -> None:
         """Add up the failures of a play's validations (one per chunk) into one line per check."""
@@ -365,29 +356,46 @@ class QualityGate:
                 )
 
 
-def blocked_plays(warehouse: Warehouse, run_date: date | None = None,
-                  state_schema: str | None = None) -> dict[str, str]:
-    """Plays whose latest gate verdict for `run_date` is `blocked`, with the reasons.
+def gate_verdicts(warehouse: Warehouse, run_date: date | None = None,
+                  sources: GateSources | None = None) -> dict[str, tuple[str, str | None]]:
+    """The latest gate verdict of each play for `run_date`: {play_id: (outcome, reasons)}.
 
-    `run_date` defaults to the latest run date the gate has seen. No gate_results table
-    (the gate never ran) means nothing is blocked: requiring a gate run is the caller's call.
+    `run_date` defaults to the queue's run date (its latest), else the latest the gate
+    has seen. A play with no verdict was never gated for that run date.
     """
-    schema = state_schema or GateSources().state_schema
-    if not warehouse.relation_exists(schema, GATE_RESULTS_TABLE):
+    src = sources or GateSources()
+    if not warehouse.relation_exists(src.state_schema, GATE_RESULTS_TABLE):
         return {}
-    table = f"{quote_ident(schema)}.{GATE_RESULTS_TABLE}"
+    table = f"{quote_ident(src.state_schema)}.{GATE_RESULTS_TABLE}"
     if run_date is None:
-        run_date = warehouse.fetchall(f"select max(run_date) from {table}")[0][0]
+        schema, name = src.split("queue")
+        if warehouse.relation_exists(schema, name):
+            run_date = warehouse.fetchall(f"select max(run_date) from {src.relation('queue')}")[0][0]
+        if run_date is None:
+            run_date = warehouse.fetchall(f"select max(run_date) from {table}")[0][0]
         if run_date is None:
             return {}
     rows = warehouse.fetchall(
         f"select play_id, outcome, reasons from ("
         f"select play_id, outcome, reasons, row_number() over ("
         f"partition by play_id order by gated_at desc, gate_run_id desc) as recency "
-        f"from {table} where run_date = ?) latest where recency = 1 and outcome = 'blocked' order by play_id",
+        f"from {table} where run_date = ?) latest where recency = 1 order by play_id",
         (run_date,),
     )
-    return {play: (reasons or "blocked").replace("\n", "; ") for play, _, reasons in rows}
+    return {play: (outcome, reasons) for play, outcome, reasons in rows}
+
+
+def blocked_plays(warehouse: Warehouse, run_date: date | None = None,
+                  sources: GateSources | None = None) -> dict[str, str]:
+    """Plays whose latest gate verdict for `run_date` is `blocked`: {play_id: "check: reason; ..."}.
+
+    For `omniplay sync`, which must not send them. No verdicts (the gate never ran)
+    means nothing is blocked; whether to require a gate run is the caller's call
+    (see :func:`gate_verdicts`).
+    """
+    return {play: (reasons or "blocked by the quality gate").replace("\n", "; ")
+            for play, (outcome, reasons) in gate_verdicts(warehouse, run_date, sources).items()
+            if outcome == "blocked"}
 
 
 def _clip(value: str | None, size: int) -> str | None:
@@ -452,7 +460,7 @@ class _GxValidator:
             literal = play.replace("'", "''")
             asset = self._sql.add_query_asset(
                 name=f"play_{len(self._checkpoints)}_{play}",
-                query=f"select * from {self._work_table} where play_id = '{literal}'",
+                query=f"select {READ_COLUMNS} from {self._work_table} where play_id = '{literal}'",
             )
             batch = asset.add_batch_definition_whole_table("rows")
         else:

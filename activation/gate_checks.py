@@ -127,11 +127,14 @@ def _shown(path: Path, project_dir: Path) -> str:
 def gate_rows_sql(src: GateSources, plays: list[str] | None) -> tuple[str, list[Any]]:
     """Every queue row (of `plays`, or all) with the source facts it is judged on.
 
-    Columns: play_id, message_id, profile_id, channel, address, not_before, not_after,
-    message_id_occurrences (over the whole queue), email_address / sms_address /
-    store_address (the address when the row is on that channel), holdout_scope (the
-    holdout the profile is in for this play, else null), consent_reason (why the channel
-    is not allowed, else null) and block_reason (gdpr_objection / do_not_contact, else null).
+    Columns: play_id, message_id, channel, address, not_before, not_after,
+    message_id_occurrences (over the whole queue), holdout_scope (the holdout the profile
+    is in for this play, else null), consent_reason (why the channel is not allowed, else
+    null) and block_reason (gdpr_objection / do_not_contact, else null). The gate stores
+    them in a work table and reads each play back with :data:`READ_COLUMNS`.
+
+    The dimensions are joined on their keys (profile_id + scope, profile_id + channel), unique
+    by their dbt tests; were one duplicated, a queue row would repeat here, never disappear.
     """
     where, params = "", []
     if plays:
@@ -149,19 +152,19 @@ occurrences as (
     group by message_id
     having count(*) > 1
 ),
+global_holdouts as (
+    select profile_id, scope
+    from {src.relation('holdouts')}
+    where arm = 'holdout' and scope = 'global'
+),
 play_holdouts as (
-    select audience.play_id, audience.profile_id, min(holdouts.scope) as scope
-    from (select distinct play_id, profile_id from queue) as audience
-    inner join {src.relation('holdouts')} as holdouts
-        on holdouts.profile_id = audience.profile_id
-        and holdouts.scope in ('global', audience.play_id)
-    where holdouts.arm = 'holdout'
-    group by audience.play_id, audience.profile_id
+    select profile_id, scope
+    from {src.relation('holdouts')}
+    where arm = 'holdout' and scope <> 'global'
 ),
 consent as (
-    select profile_id, channel, max(case when is_allowed then 1 else 0 end) as allowed, min(reason) as reason
+    select profile_id, channel, is_allowed, reason
     from {src.relation('consent')}
-    group by profile_id, channel
 ),
 blocks as (
     select identity_map.profile_id, consent_log.action as reason
@@ -192,27 +195,25 @@ final as (
     select
         queue.play_id,
         queue.message_id,
-        queue.profile_id,
         queue.channel,
         queue.address,
         queue.not_before,
         queue.not_after,
         coalesce(occurrences.occurrences, 1) as message_id_occurrences,
-        case when queue.channel = 'email' then queue.address end as email_address,
-        case when queue.channel = 'sms' then queue.address end as sms_address,
-        case when queue.channel = 'store' then queue.address end as store_address,
-        play_holdouts.scope as holdout_scope,
+        coalesce(global_holdouts.scope, play_holdouts.scope) as holdout_scope,
         case
             when consent.profile_id is null then 'no_consent_row'
-            when consent.allowed = 0 then coalesce(consent.reason, 'not_allowed')
+            when not coalesce(consent.is_allowed, false) then coalesce(consent.reason, 'not_allowed')
         end as consent_reason,
         profile_blocks.reason as block_reason
     from queue
     left join occurrences
         on queue.message_id = occurrences.message_id
+    left join global_holdouts
+        on queue.profile_id = global_holdouts.profile_id
     left join play_holdouts
-        on queue.play_id = play_holdouts.play_id
-        and queue.profile_id = play_holdouts.profile_id
+        on queue.profile_id = play_holdouts.profile_id
+        and queue.play_id = play_holdouts.scope
     left join consent
         on queue.profile_id = consent.profile_id
         and queue.channel = consent.channel
@@ -222,6 +223,17 @@ final as (
 select * from final
 """
     return sql, params
+
+
+# What Great Expectations sees of each play's rows: the work table's columns plus the
+# address split by channel, so each channel's address rule is one column expectation.
+READ_COLUMNS = (
+    "message_id, message_id_occurrences, channel, address, "
+    "case when channel = 'email' then address end as email_address, "
+    "case when channel = 'sms' then address end as sms_address, "
+    "case when channel = 'store' then address end as store_address, "
+    "holdout_scope, consent_reason, block_reason, not_before, not_after"
+)
 
 
 def physical_stores_sql(src: GateSources) -> str:

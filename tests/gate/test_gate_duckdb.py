@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlparse
 import pytest
 from typer.testing import CliRunner
 
-from activation.gate import GateOptions, QualityGate, blocked_plays
+from activation.gate import GateOptions, QualityGate, blocked_plays, gate_verdicts
 from activation.gate_checks import PlayGateConfig
 from cli.main import app
 from omniplay.warehouse import DuckDBWarehouse
@@ -108,12 +108,14 @@ def test_blocked_plays_have_data_docs(planted):
 
 def test_verdicts_recorded_for_sync(planted):
     with DuckDBWarehouse.open(str(planted["db"]), read_only=True) as wh:
-        blocked = blocked_plays(wh)
+        blocked = blocked_plays(wh)  # run date: the queue's
+        verdicts = gate_verdicts(wh)
         runs = wh.fetchall("select count(distinct gate_run_id), count(*) from omniplay_state.gate_results")
         previous = wh.fetchall("select run_date, outcome from omniplay_state.gate_results where play_id = ? "
                                "order by run_date", (P.SIZE_JUMP,))
         day_before = blocked_plays(wh, previous[0][0])
     assert set(blocked) == set(P.EXPECTED_FAILURES)
+    assert {p: o for p, (o, _) in verdicts.items()} == {v.play_id: v.outcome for v in planted["today"].verdicts}
     assert blocked[P.HOLDOUT] == "holdout: 1 row(s) are for holdout members (global)"
     assert runs[0] == (2, len(planted["yesterday"].verdicts) + len(planted["today"].verdicts))
     assert [o for _, o in previous] == ["passed", "blocked"]
