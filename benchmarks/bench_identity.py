@@ -19,7 +19,8 @@ Usage (from the repository root):
 
     .venv/bin/python benchmarks/bench_identity.py accuracy --customers 100000 --workdir /tmp/bench-identity
     .venv/bin/python benchmarks/bench_identity.py speed --customers 1000000 --workdir /tmp/bench-identity
-    .venv/bin/python benchmarks/bench_identity.py memory --customers 2500000 --memory-limit 4GB --workdir /tmp/bench-identity
+    .venv/bin/python benchmarks/bench_identity.py memory --customers 2500000 --memory-limit 4GB \
+        --workdir /tmp/bench-identity
 
 Each run prints one JSON document (figures, machine, load) and writes it beside the
 DuckDB file as `result.json`.
@@ -83,7 +84,8 @@ def dataset(workdir: Path, customers: int, days: int, seed: int) -> tuple[Path, 
     manifest = out / "truth" / "manifest.json"
     if manifest.exists():
         meta = json.loads(manifest.read_text())
-        if meta.get("status") == "complete" and (meta["customers"], meta["days"], meta["seed"]) == (customers, days, seed):
+        same = (meta.get("customers"), meta.get("days"), meta.get("seed")) == (customers, days, seed)
+        if meta.get("status") == "complete" and same:
             return out, None
     began = time.perf_counter()
     generate_dataset(customers=customers, days=days, seed=seed, out=out)

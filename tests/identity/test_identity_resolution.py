@@ -110,7 +110,8 @@ def test_planted_junk_is_in_the_sources_but_not_in_the_map(duckdb_build: BuildRu
             from marts.dim_identity_map
             where (identifier_type = 'email' and identifier_value in ({emails}))
                 or (identifier_type not in ('email', 'phone') and lower(identifier_value) in ({ids}))
-                or (identifier_type = 'phone' and regexp_matches(identifier_value, '^\\+\\d{{1,3}}(0{{7,}}|1234567890)$'))
+                or (identifier_type = 'phone'
+                    and regexp_matches(identifier_value, '^\\+\\d{{1,3}}(0{{7,}}|1234567890)$'))
         """).fetchall()
     # The generator plants junk in every kind of column; if it stopped, this test would prove nothing.
     assert sum(1 for n in planted.values() if n > 0) >= 8, planted

@@ -53,7 +53,8 @@ def copy_loaded_before(data_dir: Path, out: Path, cutoff: datetime) -> dict[str,
             (shutil.copytree if source_file.path.is_dir() else shutil.copy2)(source_file.path, target)
             continue
         dataset = ds.dataset(source_file.path, format="parquet")
-        table = dataset.to_table(filter=pc.field("_loaded_at") < pa.scalar(cutoff, dataset.schema.field("_loaded_at").type))
+        loaded_at_type = dataset.schema.field("_loaded_at").type
+        table = dataset.to_table(filter=pc.field("_loaded_at") < pa.scalar(cutoff, loaded_at_type))
         if source_file.path.is_dir():
             target.mkdir()
             target = target / "part-00000.parquet"
@@ -169,7 +170,8 @@ def test_merged_profiles_keep_the_earliest_seen_members_id_and_are_logged(rebuil
         merged_ids += 1
         survivor = before.profile_of[holders[0][1]]
         if new_id != survivor:
-            problems.append(f"merge of {sorted(old_ids)} got {new_id}, expected {survivor} (earliest seen {holders[0][1]})")
+            problems.append(f"merge of {sorted(old_ids)} got {new_id}, expected {survivor}"
+                            f" (earliest seen {holders[0][1]})")
         expected_log |= {(old, new_id) for old in old_ids - {new_id}}
     assert not problems, problems[:10]
     assert merged_ids > 0, "no merge happened on the last day: plant one or pick a longer cut"

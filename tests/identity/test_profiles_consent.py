@@ -163,7 +163,8 @@ def test_best_email_is_never_a_hard_bounced_address(duckdb_build: BuildRun) -> N
             with activity as (
                 select
                     email,
-                    max(case when event_type = 'bounce' and bounce_type = 'hard' then occurred_at end) as hard_bounced_at,
+                    max(case when event_type = 'bounce' and bounce_type = 'hard' then occurred_at end)
+                        as hard_bounced_at,
                     max(case when event_type in ('open', 'click') then occurred_at end) as engaged_at
                 from staging.stg_email__events
                 group by email
