@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -40,8 +41,6 @@ def sync(
     ] = False,
 ) -> None:
     """Deliver queued messages exactly once in effect; exit 4 if some failed permanently."""
-    import contextlib
-
     from activation.config import load_config
     from activation.engine import SyncEngine, SyncOptions
     from omniplay.clock import pipeline_now

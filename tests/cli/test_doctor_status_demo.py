@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
+import socket
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from tests.cli.conftest import OMNIPLAY, Workspace
 from tests.support.dbt import PROJECT_DIR
@@ -20,8 +25,6 @@ def test_doctor_checks_config_warehouse_and_each_routed_destination(workspace: W
 
 
 def test_doctor_exits_2_naming_an_unreachable_destination(workspace: Workspace):
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -43,8 +46,6 @@ def test_status_before_and_after_a_sync(workspace: Workspace):
     assert sync.returncode == 0, sync.stderr
     done = workspace.omniplay("status", "--json")
     assert done.returncode == 0, done.stderr
-    import json
-
     status = json.loads(done.stdout)
     assert status["ledger"] == workspace.ledger() and status["ledger"]["sent"] > 0
     assert {row[1] for row in status["sync_runs"]} == {
@@ -53,6 +54,8 @@ def test_status_before_and_after_a_sync(workspace: Workspace):
     assert "sync runs per play" in text and f"sent {status['ledger']['sent']}" in text
 
 
+@pytest.mark.slow
+@pytest.mark.dbt
 def test_make_demo_path_runs_twice_and_shows_decisions_gate_and_delivery(tmp_path: Path):
     """What `make demo` runs, on a fresh data folder and DuckDB file (2,000 generated customers)."""
     env = {**os.environ, "OMNIPLAY_PROJECT_DIR": str(PROJECT_DIR), "OMNIPLAY_DATA_DIR": str(tmp_path / "data"),
@@ -62,8 +65,6 @@ def test_make_demo_path_runs_twice_and_shows_decisions_gate_and_delivery(tmp_pat
            "DBT_LOG_PATH": str(tmp_path / "logs"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "COLUMNS": "200"}
     for name in ("OMNIPLAY_NOW", "OMNIPLAY_DESTINATIONS_FILE", "OMNIPLAY_TARGET"):
         env.pop(name, None)
-    import subprocess
-
     runs = [subprocess.run([str(OMNIPLAY), "demo"], capture_output=True, text=True, env=env, cwd=tmp_path,
                            timeout=900) for _ in range(2)]
     for done in runs:

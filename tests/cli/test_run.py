@@ -11,6 +11,8 @@ import socket
 import time
 from pathlib import Path
 
+import duckdb
+
 from omniplay.lock import TargetLock
 from tests.activation.servers import start_smtp
 from tests.cli.conftest import Workspace
@@ -81,8 +83,6 @@ def test_lock_held_exits_5_for_run_sync_and_retry_but_not_a_dry_run(workspace: W
 
 
 def test_gate_block_exits_3_and_the_other_plays_go_out(workspace: Workspace):
-    import duckdb
-
     blocked = "wishlist_back_in_stock"
     with duckdb.connect(str(workspace.db)) as con:  # plant a duplicate message_id in one play
         con.execute("insert into activation.activation_queue select * from activation.activation_queue "
