@@ -105,6 +105,7 @@ class PlayVerdict:
 
     play_id: str
     queue_rows: int
+    checked_rows: int = 0  # rows Great Expectations validated
     previous_rows: int | None = None
     previous_run_date: date | None = None
     failed: dict[str, list[str]] = field(default_factory=dict)  # check -> problems
@@ -144,8 +145,8 @@ class GateReport:
             "docs_index": self.docs_index,
             "plays": [
                 {"play_id": v.play_id, "outcome": v.outcome, "queue_rows": v.queue_rows,
-                 "previous_rows": v.previous_rows, "reasons": v.reasons(), "notes": v.notes,
-                 "docs_url": v.docs_url}
+                 "checked_rows": v.checked_rows, "previous_rows": v.previous_rows,
+                 "reasons": v.reasons(), "notes": v.notes, "docs_url": v.docs_url}
                 for v in self.verdicts
             ],
         }
@@ -305,8 +306,9 @@ class QualityGate:
         """Add up the failures of a play's validations (one per chunk) into one line per check."""
         totals: dict[int, int] = defaultdict(int)
         samples: dict[int, list[Any]] = defaultdict(list)
-        for outcome in outcomes:
-            for index, count, values in outcome:
+        for rows, failures in outcomes:
+            verdict.checked_rows += rows
+            for index, count, values in failures:
                 totals[index] += count
                 for value in values:
                     if value not in samples[index] and len(samples[index]) < _SAMPLE_VALUES:
@@ -319,6 +321,9 @@ class QualityGate:
             if expectation.show_values and samples[index]:
                 text += f" ({', '.join(str(v) for v in samples[index])})"
             verdict.failed.setdefault(expectation.check, []).append(text)
+        if verdict.checked_rows != verdict.queue_rows:  # never pass rows the checks did not see
+            verdict.failed["coverage"] = [f"validated {verdict.checked_rows} of {verdict.queue_rows} rows "
+                                          f"(did the queue change while the gate ran?)"]
 
     def _validate_size(self, validator: "_GxValidator", verdict: PlayVerdict) -> None:
         rule = self._rule(verdict.play_id)
@@ -479,7 +484,8 @@ class _GxValidator:
     def _add_checkpoint(self, name: str, batch, suite, result_format: dict[str, Any]):
         gx = self.gx
         suite = self.context.suites.add(suite)
-        definition = self.context.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
+        definition = self.context.validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=batch, suite=suite))
         return self.context.checkpoints.add(gx.Checkpoint(name=name, validation_definitions=[definition],
                                                           result_format=result_format))
 
@@ -496,21 +502,27 @@ class _GxValidator:
                                        f"for play {play}: {item.exception_info.get('exception_message')}")
         return result
 
-    def _run(self, play: str, checkpoint, batch_parameters: dict | None, label: str) -> list[tuple[int, int, list]]:
+    def _run(self, play: str, checkpoint, batch_parameters: dict | None,
+             label: str) -> tuple[int, list[tuple[int, int, list]]]:
         result = self._run_checkpoint(play, checkpoint, batch_parameters, label)
+        rows = 0
         out: list[tuple[int, int, list]] = []
         for validation in result.run_results.values():
             for item in validation.results:
+                rows = max(rows, int((item.result or {}).get("element_count") or 0))
                 if item.success:
                     continue
                 meta = item.expectation_config.meta or {}
                 res = item.result or {}
                 count = int(res.get("unexpected_count") or 0) or 1  # failed without a count: still a failure
                 out.append((int(meta["index"]), count, list(res.get("partial_unexpected_list") or [])))
-        return out
+        return rows, out
 
     def validate_frame(self, play: str, expectations: list[RowExpectation], frame, chunk: int):
-        """One chunk of a play's rows (a pandas DataFrame): [(expectation index, failing rows, sample values)]."""
+        """One chunk of a play's rows (a pandas DataFrame).
+
+        Returns (rows validated, [(expectation index, failing rows, sample values)]).
+        """
         return self._run(play, self._checkpoint(play, expectations), {"dataframe": frame}, f"{play}-{chunk}")
 
     def validate_sql(self, play: str, expectations: list[RowExpectation]):

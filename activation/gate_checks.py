@@ -24,7 +24,7 @@ from omniplay.errors import ConfigError
 from omniplay.warehouse import quote_ident
 
 # Check names, in the order reasons are reported.
-CHECKS = ("unique_message_id", "address", "holdout", "consent", "blocked_profile", "window", "size")
+CHECKS = ("coverage", "unique_message_id", "address", "holdout", "consent", "blocked_profile", "window", "size")
 
 # Shapes the engine's own address guard accepts (activation/addresses.py), as regular
 # expressions both Python and PostgreSQL understand.
@@ -238,7 +238,8 @@ READ_COLUMNS = (
 
 def physical_stores_sql(src: GateSources) -> str:
     """Store ids a store task may go to: known stores that are not the online store."""
-    return f"select store_id from {src.relation('stores')} where store_id is not null and not coalesce(is_online, false)"
+    return (f"select store_id from {src.relation('stores')} "
+            f"where store_id is not null and not coalesce(is_online, false)")
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,13 @@ def test_previous_run_passes(planted):
     assert not planted["yesterday"].blocked
 
 
+def test_every_row_is_validated_across_chunks(planted):
+    # chunk_rows=5: most plays are validated in several chunks.
+    verdicts = planted["today"].verdicts
+    assert max(v.queue_rows for v in verdicts) > 5
+    assert all(v.checked_rows == v.queue_rows for v in verdicts)
+
+
 def test_blocks_exactly_the_planted_plays_and_passes_the_rest(planted):
     today = planted["today"]
     failed = {v.play_id: set(v.failed) for v in today.blocked}
