@@ -8,9 +8,9 @@ from typing import Annotated, Any
 import typer
 
 from cli.options import ProjectDir, Target
-from cli.plays import ExitCodeTyper
+from cli.app import OmniplayTyper
 
-app = ExitCodeTyper(help="Audiences: preview what a play would send, without sending.", no_args_is_help=True,
+app = OmniplayTyper(help="Audiences: preview what a play would send, without sending.", no_args_is_help=True,
                     pretty_exceptions_show_locals=False)
 
 _CHANNELS = ("email", "sms", "store")

@@ -6,7 +6,7 @@ from cli.options import ProjectDir
 
 
 def demo(project_dir: ProjectDir = None) -> None:
-    """Generate the small demo dataset, build it on DuckDB and print a summary."""
+    """Generate the demo dataset and run the nightly pipeline (build, gate, sync to sandbox outboxes) on DuckDB."""
     from omniplay.demo import run_demo
 
     run_demo(project_dir)

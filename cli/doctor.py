@@ -21,8 +21,7 @@ def doctor(
         bool, typer.Option("--all-destinations", help="Also check destinations no play routes to.")
     ] = False,
 ) -> None:
-    """Check plays and destinations config, the warehouse connection and each destination's
-    reachability; exit 2 if anything is wrong."""
+    """Check plays and destinations config, the warehouse and each destination; exit 2 if anything is wrong."""
     from rich.console import Console
 
     from activation.config import load_config

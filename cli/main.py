@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Annotated
 
 import typer
@@ -14,47 +13,20 @@ from cli import doctor as doctor_cmd
 from cli import gate as gate_cmd
 from cli import generate as generate_cmd
 from cli import lift as lift_cmd
-from cli import run as run_cmd
-from cli import status as status_cmd
 from cli import plays as plays_cmd
 from cli import retry as retry_cmd
+from cli import run as run_cmd
+from cli import status as status_cmd
 from cli import sync as sync_cmd
-from omniplay.errors import OmniplayError
+from cli.app import OmniplayTyper
 from omniplay.logs import configure_logging
 
 
-def _exits_on_omniplay_errors(func):
-    """Wrap a command so an OmniplayError prints one line and exits with its code.
-
-    Done per command (not around the app) so Typer's CliRunner sees the same exit codes
-    a scheduler does.
-    """
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except OmniplayError as exc:
-            typer.secho(f"omniplay: {exc}", err=True, fg=typer.colors.RED)
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper
-
-
-class _OmniplayApp(typer.Typer):
-    """A Typer app whose commands (and sub-apps' commands) exit with omniplay's codes."""
-
-    def command(self, *args, **kwargs):
-        register = super().command(*args, **kwargs)
-        return lambda func: register(_exits_on_omniplay_errors(func))
-
-
-app = _OmniplayApp(
+app = OmniplayTyper(
     name="omniplay",
     help="Warehouse-native customer orchestration: identify, orchestrate, decide, activate, measure.",
     no_args_is_help=True,
     add_completion=False,
-    pretty_exceptions_show_locals=False,  # secrets must never reach a traceback
 )
 
 

@@ -2,44 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
 
+from cli.app import OmniplayTyper
 from cli.options import ProjectDir, Target
 
 
-
-class ExitCodeTyper(typer.Typer):
-    """A sub-app whose commands turn an OmniplayError into one red line and its exit code.
-
-    cli.main's root app does this for its own commands; a sub-app mounted with
-    add_typer needs the same so schedulers see exit 2 for a bad play, not a traceback.
-    """
-
-    def command(self, *args, **kwargs):
-        register = super().command(*args, **kwargs)
-
-        def wrap(func):
-            @functools.wraps(func)
-            def wrapper(*a, **kw):
-                from omniplay.errors import OmniplayError
-
-                try:
-                    return func(*a, **kw)
-                except OmniplayError as exc:
-                    typer.secho(f"omniplay: {exc}", err=True, fg=typer.colors.RED)
-                    raise typer.Exit(exc.exit_code) from None
-
-            return register(wrapper)
-
-        return wrap
-
-
-app = ExitCodeTyper(help="Plays: the activation config beside each audience (models/audiences/*.yml).",
+app = OmniplayTyper(help="Plays: the activation config beside each audience (models/audiences/*.yml).",
                     no_args_is_help=True, pretty_exceptions_show_locals=False)
 
 _NOW_HELP = "Evaluate schedules at this UTC instant (ISO 8601) instead of now."

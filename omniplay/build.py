@@ -38,8 +38,14 @@ def build_project(
     `<prefix>_<source>.<entity>` tables first.
     """
     from omniplay.loader import load_sources
+    from omniplay.plays import load_plays, template_digests
 
+    # Validate every play first (a bad play exits 2 naming file, play and field, before
+    # anything is built) and hand dbt the template digests play_version hashes.
+    load_plays(settings.project_dir)
     vars = _with_pipeline_clock(settings, vars)
+    if not (vars and "omniplay__play_templates" in vars):
+        vars = {**(vars or {}), "omniplay__play_templates": template_digests(settings.project_dir)}
 
     # On DuckDB this only checks that every source file is there (failing early with a
     # message naming the missing source); other engines get the files copied in.
