@@ -65,6 +65,7 @@ class SyncOptions:
     resend_ambiguous: bool = False
     read_batch_size: int = 10_000
     samples: int = 3
+    respect_gate: bool = True  # skip plays the quality gate blocked for the queue's run date
 
 
 @dataclass
@@ -80,6 +81,7 @@ class Summary:
     reconciled_resent: int = 0
     reconciled_ambiguous: int = 0
     stopped: dict[str, str] = field(default_factory=dict)
+    blocked: dict[str, str] = field(default_factory=dict)  # play -> the gate's reasons; not read at all
     samples: list[dict] = field(default_factory=list)
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -129,6 +131,7 @@ class Summary:
             "reconciled_resent": self.reconciled_resent,
             "reconciled_ambiguous": self.reconciled_ambiguous,
             "stopped": dict(self.stopped),
+            "blocked": dict(self.blocked),
             "samples": self.samples,
         }
 
@@ -244,6 +247,17 @@ class SyncEngine:
                 f"activation queue {self.source.queue} not found: run `omniplay build` first "
                 f"(or point OMNIPLAY_DUCKDB_PATH / --target at the warehouse that has it)"
             )
+        if opts.respect_gate:
+            from activation.gate import blocked_plays
+            from activation.gate_checks import GateSources
+
+            # Verdicts for this queue's run date only: a gate that never judged this
+            # queue blocks nothing (run `omniplay gate` or `omniplay run` before syncing).
+            self.summary.blocked = blocked_plays(self.wh, reader.latest_run_date(),
+                                                 GateSources(state_schema=self.source.state_schema))
+            if self.summary.blocked:
+                reader = QueueReader(self.wh, self.source, opts.plays, ledger_exists=ledger_exists,
+                                     exclude_plays=sorted(self.summary.blocked))
         pending = self.ledger.pending() if ledger_exists else []
         open_rows = reader.destinations()
         self._open_destinations({d for d, _, _ in open_rows} | {d for _, d, _ in pending if d})

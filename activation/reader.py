@@ -43,10 +43,12 @@ class QueueReader:
     """Reads the queue rows of the selected plays that still need work."""
 
     def __init__(self, warehouse: Warehouse, source: QueueSource = QueueSource(),
-                 plays: Sequence[str] | None = None, ledger_exists: bool = True):
+                 plays: Sequence[str] | None = None, ledger_exists: bool = True,
+                 exclude_plays: Sequence[str] = ()):
         self.wh = warehouse
         self.source = source
         self.plays = list(plays) if plays else None
+        self.exclude_plays = list(exclude_plays)
         self.ledger_exists = ledger_exists
         self._duplicates: bool | None = None
 
@@ -54,9 +56,18 @@ class QueueReader:
         return self.wh.relation_exists(self.source.queue_schema, self.source.queue_table)
 
     def _play_filter(self) -> tuple[str, list[str]]:
-        if not self.plays:
-            return "", []
-        return f"where play_id in ({', '.join('?' * len(self.plays))})", list(self.plays)
+        clauses, params = [], []
+        if self.plays:
+            clauses.append(f"play_id in ({', '.join('?' * len(self.plays))})")
+            params += self.plays
+        if self.exclude_plays:
+            clauses.append(f"play_id not in ({', '.join('?' * len(self.exclude_plays))})")
+            params += self.exclude_plays
+        return ("where " + " and ".join(clauses) if clauses else ""), params
+
+    def latest_run_date(self):
+        """The run_date of the newest decisions in the queue (what the gate judged)."""
+        return self.wh.fetchall(f"select max(run_date) from {self.source.queue}")[0][0]
 
     def has_duplicates(self) -> bool:
         """Whether some message_id appears twice (the quality gate should prevent it)."""

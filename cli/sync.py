@@ -79,6 +79,11 @@ def sync(
     if failed and not dry_run:
         stopped = "; ".join(f"{p}: {r}" for p, r in sorted(summary.stopped.items()))
         raise DeliveryFailed(f"{failed} message(s) failed permanently" + (f" (stopped {stopped})" if stopped else ""))
+    if summary.blocked:
+        from omniplay.errors import GateBlocked
+
+        blocked = "; ".join(f"{p}: {r}" for p, r in sorted(summary.blocked.items()))
+        raise GateBlocked(f"not synced, blocked by the quality gate: {blocked}")
 
 
 class _progress:
@@ -143,6 +148,8 @@ def print_summary(summary) -> None:
     console.print(table)
     for reason, n in data["reasons"].items():
         console.print(f"  {reason}: {n}")
+    for play, why in sorted(data.get("blocked", {}).items()):
+        console.print(f"  [red]blocked by the quality gate[/red] {escape(play)}: {escape(why)}")
     if data["reconciled_resent"] or data["reconciled_ambiguous"]:
         console.print(f"reconciled an interrupted sync: {data['reconciled_resent']} re-sent safely, "
                       f"{data['reconciled_ambiguous']} ambiguous")
