@@ -159,3 +159,23 @@ def test_cli_exits_3_naming_the_blocked_plays(planted, tmp_path: Path):
     assert "BLOCKED planted_holdout_leak" in result.stdout
     assert "holdout: 1 row(s) are for holdout members (global)" in result.stdout
     assert "docs: file://" in result.stdout
+
+
+def test_sync_skips_blocked_plays_sends_the_rest_and_exits_3(planted, tmp_path: Path):
+    """`omniplay sync` reads the gate's verdicts: blocked plays are not read or sent."""
+    db = tmp_path / "sync.duckdb"
+    shutil.copyfile(planted["db"], db)
+    env = {**_cli_env(db, tmp_path), "OMNIPLAY_OUTBOX_DIR": str(tmp_path / "outbox"),
+           "OMNIPLAY_STORE_TASKS_DIR": str(tmp_path / "tasks"), "OMNIPLAY_NOW": "2100-01-01T00:00:00Z"}
+    result = CliRunner().invoke(app, ["sync", "--json"], env=env)
+    assert result.exit_code == 3, result.output
+    assert "blocked by the quality gate" in result.output
+    summary = json.loads(result.stdout[: result.stdout.rindex("}") + 1])
+    assert set(summary["blocked"]) == set(P.EXPECTED_FAILURES)
+    synced = {row["play_id"] for row in summary["rows"]}
+    assert synced and not synced & set(P.EXPECTED_FAILURES)
+    with DuckDBWarehouse.open(str(db), read_only=True) as wh:
+        placeholders = ", ".join("?" * len(P.EXPECTED_FAILURES))
+        touched = wh.fetchall(f"select count(*) from omniplay_state.sends where play_id in ({placeholders})",
+                              list(P.EXPECTED_FAILURES))[0][0]
+    assert touched == 0
