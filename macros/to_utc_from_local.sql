@@ -10,5 +10,5 @@
 {%- endmacro %}
 
 {% macro default__to_utc_from_local(local_timestamp, timezone) -%}
-    (({{ local_timestamp }} at time zone {{ timezone }}) at time zone 'UTC')
+    ((({{ local_timestamp }}) at time zone {{ timezone }}) at time zone 'UTC')
 {%- endmacro %}

@@ -85,6 +85,27 @@ def _decisions_table(duckdb_path: Path) -> Table | None:
     return table
 
 
+def _gate_table(duckdb_path: Path) -> Table | None:
+    import duckdb
+
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        exists = con.execute("select count(*) from information_schema.tables "
+                             "where table_schema = 'omniplay_state' and table_name = 'gate_results'").fetchall()[0][0]
+        if not exists:
+            return None
+        rows = con.execute(
+            "select play_id, outcome, queue_rows, coalesce(reasons, '') from omniplay_state.gate_results "
+            "where gate_run_id = (select gate_run_id from omniplay_state.gate_results order by gated_at desc limit 1) "
+            "order by play_id"
+        ).fetchall()
+    table = Table(title="gated: quality gate verdicts before sending")
+    for column in ("play", "verdict", "queued", "reasons"):
+        table.add_column(column)
+    for play_id, outcome, queued, reasons in rows:
+        table.add_row(play_id, outcome, f"{queued:,}", reasons)
+    return table
+
+
 def run_demo(project_dir: Path | None = None) -> None:
     """Generate the demo data if needed, then run the nightly pipeline on DuckDB with
     sandbox (outbox) destinations: build -> gate -> sync -> summary."""
@@ -103,10 +124,15 @@ def run_demo(project_dir: Path | None = None) -> None:
     decisions = _decisions_table(settings.duckdb_path)
     if decisions is not None:
         console.print(decisions)
-    for play, why in sorted(result.blocked.items()):
-        console.print(f"[red]gate blocked[/red] {play}: {why}")
+    gated = _gate_table(settings.duckdb_path)
+    if gated is not None:
+        console.print(gated)
     if result.sync_summary is not None:
         print_summary(result.sync_summary)
-        console.print(f"delivered to sandbox outboxes under {settings.project_dir / 'target'}")
+        import os
+
+        outbox = os.environ.get("OMNIPLAY_OUTBOX_DIR") or str(settings.project_dir / "target" / "outbox")
+        console.print(f"e-mail and SMS delivered to the sandbox outbox {outbox}; store tasks under "
+                      f"{os.environ.get('OMNIPLAY_STORE_TASKS_DIR') or settings.project_dir / 'target' / 'store_tasks'}")
     if result.error is not None:
         raise result.error

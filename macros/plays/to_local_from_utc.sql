@@ -6,5 +6,5 @@
 {%- endmacro %}
 
 {% macro default__to_local_from_utc(utc_timestamp, timezone) -%}
-    (({{ utc_timestamp }} at time zone 'UTC') at time zone {{ timezone }})
+    ((({{ utc_timestamp }}) at time zone 'UTC') at time zone {{ timezone }})
 {%- endmacro %}
