@@ -52,6 +52,12 @@ stores as (
 
 ),
 
+current_stages as (
+
+    select * from {{ ref('int_profile_current_stage') }}
+
+),
+
 profiles as (
 
     select
@@ -282,7 +288,11 @@ final as (
         scored.add_to_carts_14d,
         scored.message_clicks_30d,
         scored.propensity_points,
-        cast(scored.propensity_points as {{ omniplay.type_double() }}) / 100 as purchase_propensity
+        cast(scored.propensity_points as {{ omniplay.type_double() }}) / 100 as purchase_propensity,
+        current_stages.journey_stage,
+        current_stages.journey_stage_since,
+        current_stages.previous_journey_stage,
+        current_stages.journey_stage_reason
 
     from scored
     left join rfm
@@ -291,6 +301,8 @@ final as (
         on scored.home_store_id = stores.store_id
     left join country_timezones
         on coalesce(scored.country, stores.country) = country_timezones.country
+    left join current_stages
+        on scored.profile_id = current_stages.profile_id
 
 )
 
