@@ -94,7 +94,7 @@ def dataset(workdir: Path, customers: int, days: int, seed: int) -> tuple[Path, 
 
 def build(data_dir: Path, root: Path, memory_limit: str | None, project_dir: Path) -> dict[str, Any]:
     """Seed, then `dbt run` the identity/profiles/consent selection on a fresh DuckDB file; timings."""
-    from omniplay.build import _with_dataset_clock
+    from omniplay.build import _with_pipeline_clock
 
     if root.exists():
         shutil.rmtree(root)
@@ -108,7 +108,7 @@ def build(data_dir: Path, root: Path, memory_limit: str | None, project_dir: Pat
         env[MEMORY_LIMIT_ENV] = memory_limit
     os.environ.update(env)
     settings = Settings.from_env()
-    vars = _with_dataset_clock(settings, None)
+    vars = _with_pipeline_clock(settings, None)
     run_dbt("seed", settings, vars=vars)
     load_before = os.getloadavg()
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
