@@ -14,6 +14,7 @@ from cli import gate as gate_cmd
 from cli import generate as generate_cmd
 from cli import lift as lift_cmd
 from cli import plays as plays_cmd
+from cli import report as report_cmd
 from cli import retry as retry_cmd
 from cli import run as run_cmd
 from cli import status as status_cmd
@@ -56,6 +57,7 @@ app.command("sync")(sync_cmd.sync)
 app.command("lift")(lift_cmd.lift)
 app.command("run")(run_cmd.run)
 app.command("retry")(retry_cmd.retry)
+app.command("report")(report_cmd.report)
 app.command("status")(status_cmd.status)
 app.command("doctor")(doctor_cmd.doctor)
 app.add_typer(plays_cmd.app, name="plays")

@@ -108,7 +108,7 @@ def _gate_table(duckdb_path: Path) -> Table | None:
 
 def run_demo(project_dir: Path | None = None) -> None:
     """Generate the demo data if needed, then run the nightly pipeline on DuckDB with
-    sandbox (outbox) destinations: build -> gate -> sync -> summary."""
+    sandbox (outbox) destinations: build -> gate -> sync -> summary and HTML report."""
     from cli.sync import print_summary
     from omniplay.pipeline import run_pipeline
 
@@ -134,5 +134,15 @@ def run_demo(project_dir: Path | None = None) -> None:
         outbox = os.environ.get("OMNIPLAY_OUTBOX_DIR") or str(settings.project_dir / "target" / "outbox")
         console.print(f"e-mail and SMS delivered to the sandbox outbox {outbox}; store tasks under "
                       f"{os.environ.get('OMNIPLAY_STORE_TASKS_DIR') or settings.project_dir / 'target' / 'store_tasks'}")
+    report = _write_report(settings)
+    console.print(f"report: {report} (open it in a browser; `omniplay report` prints the same tables)")
     if result.error is not None:
         raise result.error
+
+
+def _write_report(settings: Settings) -> Path:
+    """The HTML report of what the demo built and sent, beside the DuckDB file."""
+    from omniplay.report import collect_report
+    from omniplay.report.html import write_html
+
+    return write_html(collect_report(settings), settings.duckdb_path.parent / "report.html").resolve()

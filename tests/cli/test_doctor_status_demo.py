@@ -75,6 +75,7 @@ def test_make_demo_path_runs_twice_and_shows_decisions_gate_and_delivery(tmp_pat
     assert "decided: every candidate's outcome, per play" in first and "selected" in first  # decided
     assert "gate: play" in logs and "passed" in logs  # what was gated
     assert "sent" in first and any((tmp_path / "outbox").rglob("*.eml"))  # what was delivered
+    assert f"report: {tmp_path / 'report.html'}" in first and "data-chart" in (tmp_path / "report.html").read_text()
     second = " ".join(runs[1].stdout.split())
     assert "demo data already at" in second and "no play was due" not in first
     delivered = sorted(p.name for p in (tmp_path / "outbox").rglob("*.eml"))

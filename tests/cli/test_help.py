@@ -25,6 +25,7 @@ PROMISED = {
     ("status",): (),
     ("doctor",): (),
     ("demo",): (),
+    ("report",): ("--html", "--runs"),
 }
 SHARED = ("--project-dir", "--target")
 

@@ -27,6 +27,8 @@ from pathlib import Path
 import psycopg2
 from psycopg2 import sql
 
+from tests.support import apt
+
 ROLE = "omniplay"
 DATABASE = "omniplay"
 SUPERUSER = "postgres"
@@ -108,36 +110,21 @@ def find_bindir() -> Path | None:
     return None
 
 
-def _apt_install() -> None:
-    """Install Debian's postgresql package; `apt-get update` only if the first try fails."""
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends",
-               "-o", "DPkg::Lock::Timeout=300", "postgresql"]
-    first = subprocess.run(install, env=env, capture_output=True, text=True, timeout=900)
-    if first.returncode == 0:
-        events.append("installed Debian package postgresql")
-        return
-    update = subprocess.run(["apt-get", "update", "-q", "-o", "DPkg::Lock::Timeout=300"],
-                            env=env, capture_output=True, text=True, timeout=900)
-    second = subprocess.run(install, env=env, capture_output=True, text=True, timeout=900)
-    if second.returncode != 0:
-        tail = (second.stderr or update.stderr or first.stderr).strip().splitlines()[-3:]
-        raise PostgresUnavailable("`apt-get install postgresql` failed: " + " | ".join(tail))
-    events.append("installed Debian package postgresql (after apt-get update)")
-
-
 def ensure_bindir() -> Path:
     """Find the server binaries, installing them with apt when possible."""
     bindir = find_bindir()
     if bindir:
         return bindir
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
+    if not apt.can_install():
         raise PostgresUnavailable(
             "PostgreSQL server binaries (initdb, pg_ctl, postgres) not found, and they can only be "
             "installed automatically as root on Debian/Ubuntu; install the `postgresql` package "
             "(or put its bin directory on PATH)"
         )
-    _apt_install()
+    try:
+        events.append(apt.apt_install("postgresql"))
+    except apt.AptUnavailable as exc:
+        raise PostgresUnavailable(str(exc)) from None
     bindir = find_bindir()
     if not bindir:
         raise PostgresUnavailable("installed the postgresql package but still found no initdb/pg_ctl/postgres")
