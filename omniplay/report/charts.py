@@ -151,15 +151,15 @@ def runs_chart(rows: list[dict]) -> Chart:
 
 
 def kpi_trend_chart(rows: list[dict]) -> Chart:
-    """rows: kpi, as_of (ISO timestamp), value; one small chart per KPI, own y scale."""
+    """rows: kpi (label with its unit), as_of (ISO timestamp), value; one small chart per KPI, own y scale."""
     import altair as alt
 
     title = "KPI trends over runs (blended across channels)"
     base = alt.Chart(alt.Data(values=rows)).mark_line(
-        color=KPI_LINE, strokeWidth=2, point=alt.OverlayMarkDef(color=KPI_LINE, size=120, filled=True)
+        color=KPI_LINE, strokeWidth=2, point=alt.OverlayMarkDef(color=KPI_LINE, size=220, filled=True)
     ).encode(
         x=alt.X("as_of:T", title=None, axis=alt.Axis(format="%Y-%m-%d", labelAngle=-30)),
-        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False), axis=alt.Axis(format=",.3~g")),
     ).properties(width=250, height=120)
     chart = base.facet(facet=alt.Facet("kpi:N", title=None), columns=3).resolve_scale(y="independent").properties(
         title=title)

@@ -6,8 +6,11 @@ Values in tables are already formatted strings; charts are Vega-Lite specs. Rend
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+
+_NUMERIC = re.compile(r"^(?:[-+<]?[\d.,]|–$)")  # a number, an interval's estimate, or the undefined dash
 
 
 @dataclass
@@ -19,6 +22,11 @@ class Table:
     rows: list[list[str]] = field(default_factory=list)
     alert_rows: set[int] = field(default_factory=set)
     caption: str = ""
+
+    def numeric_columns(self) -> set[int]:
+        """Columns whose every cell is a number (aligned right); the first column never is."""
+        return {index for index in range(1, len(self.columns))
+                if self.rows and all(_NUMERIC.match(row[index] or "–") for row in self.rows)}
 
 
 @dataclass

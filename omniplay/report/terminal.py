@@ -26,8 +26,13 @@ def print_report(report: Report, console: Console | None = None) -> None:
 
 def _rich(table: Table) -> RichTable:
     out = RichTable(title=escape(table.title), title_justify="left")
+    numeric = table.numeric_columns()
+    first = max((len(row[0]) for row in table.rows), default=0)
     for index, column in enumerate(table.columns):
-        out.add_column(escape(column), justify="left" if index == 0 else "right")
+        if index == 0:  # play ids and the like stay whole; other columns wrap first
+            out.add_column(escape(column), no_wrap=True, min_width=min(first, 32))
+        else:
+            out.add_column(escape(column), justify="right" if index in numeric else "left")
     for index, row in enumerate(table.rows):
         out.add_row(*(escape(cell) for cell in row), style="bold red" if index in table.alert_rows else None)
     return out

@@ -8,7 +8,8 @@ from omniplay.report.source import ReportSource
 
 GUARDRAIL_MODEL = "rpt_play_guardrails"
 NEEDS = ("play_id", "metric", "messages", "events", "rate", "baseline_rate", "threshold", "is_breach", "is_paused")
-OPTIONAL = ("paused_at", "resumed_at")
+# Optional columns, each read from the first of its names the model has.
+OPTIONAL = {"paused_at": ("paused_at", "last_paused_at"), "resumed_at": ("resumed_at", "last_resumed_at")}
 
 
 def section(source: ReportSource) -> Section:
@@ -24,7 +25,11 @@ def section(source: ReportSource) -> Section:
                            "`omniplay build`", NEEDS):
         return out
     present = source.columns(schema, GUARDRAIL_MODEL)
-    columns = NEEDS + tuple(name for name in OPTIONAL if name in present)
+    columns = {name: name for name in NEEDS}
+    for name, candidates in OPTIONAL.items():
+        found = next((column for column in candidates if column in present), None)
+        if found:
+            columns[name] = found
     rows = source.select(columns, f"from {source.relation(schema, GUARDRAIL_MODEL)} order by play_id, metric")
     table = Table(title="Guardrail rates per play", columns=[
         "play", "metric", "messages", "events", "rate", "baseline", "threshold", "breach", "paused"])

@@ -105,7 +105,7 @@ def _lift(source: ReportSource, out: Section) -> None:
                              + ", ".join(sorted(set(undefined))) + ".")
     for metric in _metric_order({row["metric"] for row in shown}):
         metric_rows = [r for r in shown if r["metric"] == metric]
-        if metric not in ("conversion", "revenue"):
+        if metric != "conversion":  # per-channel splits for conversion only: the rest pooled
             metric_rows = [r for r in metric_rows if r["channel"] == "all"]
         if metric_rows:
             out.tables.append(_table(metric, metric_rows, ci_name))
@@ -154,7 +154,7 @@ def _table(metric: str, rows: list[dict], ci_name: str) -> Table:
     extra_conv = rate and any(r.get("incremental_total") is not None for r in rows)
     extra_cost = rate and any(r.get("cost_per_incremental") is not None for r in rows)
     extra_cuped = not rate and any(r.get("cuped_lift_abs") is not None for r in rows)
-    columns = ["play", "channel", "run", "treated", "control", "rate treated" if rate else "mean treated",
+    columns = ["play", "channel", "run", "window", "treated", "control", "rate treated" if rate else "mean treated",
                "rate control" if rate else "mean control", f"lift {ci_name}", f"relative {ci_name}", "p", "SRM p"]
     if extra_conv:
         columns.append("incremental")
@@ -166,12 +166,12 @@ def _table(metric: str, rows: list[dict], ci_name: str) -> Table:
     for row in rows:
         if row["is_srm"]:
             table.alert_rows.add(len(table.rows))
-        run = str(row["run_date"] or "–") + (" (window open)" if row["is_mature"] is False else "")
+        window = {True: "closed", False: "open"}.get(row["is_mature"], fmt.DASH)
         cells = [
-            _label(row), str(row["channel"]), run, fmt.count(row["n_treatment"]), fmt.count(row["n_control"]),
-            mean(row["mean_treatment"]), mean(row["mean_control"]),
-            f"{diff(row['lift_abs'])} {fmt.interval(row['ci_low'], row['ci_high'], diff)}",
-            f"{fmt.rel(row['lift_rel'])} {fmt.interval(row.get('lift_rel_ci_low'), row.get('lift_rel_ci_high'), fmt.rel)}",
+            _label(row), str(row["channel"]), str(row["run_date"] or fmt.DASH), window, fmt.count(row["n_treatment"]),
+            fmt.count(row["n_control"]), mean(row["mean_treatment"]), mean(row["mean_control"]),
+            _with_interval(row["lift_abs"], row["ci_low"], row["ci_high"], diff),
+            _with_interval(row["lift_rel"], row.get("lift_rel_ci_low"), row.get("lift_rel_ci_high"), fmt.rel),
             fmt.p_value(row["p_value"]),
             fmt.p_value(row["srm_p_value"]) + (" MISMATCH" if row["is_srm"] else ""),
         ]
@@ -180,10 +180,18 @@ def _table(metric: str, rows: list[dict], ci_name: str) -> Table:
         if extra_cost:
             cells.append(fmt.number(row.get("cost_per_incremental")))
         if extra_cuped:
-            cells.append(f"{fmt.signed(row.get('cuped_lift_abs'))} "
-                         f"{fmt.interval(row.get('cuped_ci_low'), row.get('cuped_ci_high'), fmt.signed)}")
+            cells.append(_with_interval(row.get("cuped_lift_abs"), row.get("cuped_ci_low"), row.get("cuped_ci_high"),
+                                        fmt.signed))
         table.rows.append(cells)
     return table
+
+
+def _with_interval(estimate, low, high, show) -> str:
+    """`estimate [low, high]`; says so when the interval is undefined rather than printing a bare estimate."""
+    if show(estimate) == fmt.DASH:
+        return fmt.DASH
+    interval = fmt.interval(low, high, show)
+    return f"{show(estimate)} " + ("(no CI)" if interval == fmt.DASH else interval)
 
 
 def _assignment_srm(source: ReportSource, out: Section) -> None:

@@ -1,4 +1,7 @@
-"""KPI trends over runs (rpt_orchestration_kpis snapshots) and the pipeline run log."""
+"""KPI trends over runs (rpt_orchestration_kpis snapshots) and the pipeline run log.
+
+KPIs named `*_hours` are durations; every other KPI is a rate or share (numerator / denominator).
+"""
 
 from __future__ import annotations
 
@@ -33,41 +36,48 @@ def _kpis(source: ReportSource, out: Section, runs: int) -> None:
         return
     present = source.columns(schema, KPI_MODEL)
     at = "as_of_at" if "as_of_at" in present else "run_date"
-    ratio = "numerator" in present and "denominator" in present
     relation = source.relation(schema, KPI_MODEL)
-    columns = {"as_of": at, "kpi": "kpi", "channel": "channel", "value": "value"}
-    if ratio:
-        columns["is_ratio"] = "case when denominator is not null then 1 else 0 end"
     rows = source.select(
-        columns,
+        {"as_of": at, "kpi": "kpi", "channel": "channel", "value": "value"},
         f"from {relation} where {at} in (select {at} from (select distinct {at} from {relation}) as snapshots "
         f"order by {at} desc limit {int(runs)}) order by kpi, channel, {at}")
     if not rows:
         out.notes.append(f"{schema}.{KPI_MODEL} has no snapshot yet.")
         return
     snapshots = sorted({row["as_of"] for row in rows})
-    blended = [{"kpi": r["kpi"].replace("_", " "), "as_of": r["as_of"], "value": r["value"]}
+    blended = [{"kpi": _kpi_label(r["kpi"]), "as_of": r["as_of"], "value": r["value"] * (1 if _is_hours(r["kpi"]) else 100)}
                for r in rows if r["channel"] == "all" and r["value"] is not None]
     if blended:
         chart = charts.kpi_trend_chart(blended)
         chart.caption = (f"{len(snapshots)} snapshot(s); one point per build. A single point is not yet a trend."
                          if len(snapshots) < 2 else f"{len(snapshots)} snapshots, one per build.")
         out.charts.append(chart)
-    series: dict[tuple[str, str], list[dict]] = {}
-    for row in rows:
-        series.setdefault((row["kpi"], row["channel"]), []).append(row)
-    table = Table(title="KPIs: latest snapshot and change since the one before",
-                  columns=["kpi", "channel", "latest", "previous", "change", "snapshots"])
-    for (kpi, channel), points in sorted(series.items(), key=lambda item: (item[0][0], item[0][1] != "all",
-                                                                            item[0][1])):
-        as_rate = bool(points[-1].get("is_ratio"))
-        show, diff = (fmt.pct, fmt.pp) if as_rate else (fmt.number, fmt.signed)
-        latest = points[-1]["value"]
-        previous = points[-2]["value"] if len(points) > 1 else None
-        change = latest - previous if latest is not None and previous is not None else None
-        table.rows.append([kpi.replace("_", " "), str(channel), show(latest), show(previous), diff(change),
-                           str(len(points))])
+    latest: dict[str, dict[str, float | None]] = {}
+    blended_series: dict[str, list] = {}
+    for row in rows:  # ordered by snapshot: the last value seen is the latest
+        latest.setdefault(row["kpi"], {})[row["channel"]] = row["value"]
+        if row["channel"] == "all":
+            blended_series.setdefault(row["kpi"], []).append(row["value"])
+    channels = sorted({channel for values in latest.values() for channel in values} - {"all"})
+    table = Table(title="KPIs: latest snapshot, blended (all) and per channel; change of the blended value since "
+                        "the snapshot before", columns=["kpi", "all", *channels, "change (all)", "snapshots"])
+    for kpi in sorted(latest):
+        show, diff = (_hours, _signed_hours) if _is_hours(kpi) else (fmt.pct, fmt.pp)
+        series = blended_series.get(kpi, [])
+        change = series[-1] - series[-2] if len(series) > 1 and None not in series[-2:] else None
+        table.rows.append([_kpi_label(kpi), show(latest[kpi].get("all")),
+                           *(show(latest[kpi].get(channel)) for channel in channels), diff(change), str(len(series))])
     out.tables.append(table)
+
+
+def _is_hours(kpi: str) -> bool:
+    return kpi.endswith("_hours")
+
+
+def _kpi_label(kpi: str) -> str:
+    if _is_hours(kpi):
+        return kpi.removesuffix("_hours").replace("_", " ") + " (hours)"
+    return kpi.replace("_", " ") + " (%)"
 
 
 def _pipeline_runs(source: ReportSource, out: Section, runs: int) -> None:
@@ -105,6 +115,16 @@ def _pipeline_runs(source: ReportSource, out: Section, runs: int) -> None:
     else:
         out.notes.append("No recorded run has handled a message yet.")
     out.tables.append(table)
+
+
+def _hours(value) -> str:
+    text = fmt.number(value, 1)
+    return text if text == fmt.DASH else text + " h"
+
+
+def _signed_hours(value) -> str:
+    text = fmt.signed(value, 1)
+    return text if text == fmt.DASH else text + " h"
 
 
 def _counts(text) -> dict[str, int]:
