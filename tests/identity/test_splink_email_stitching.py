@@ -10,7 +10,6 @@ left out, and the recall says how many. The dataset lives outside the repository
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -18,31 +17,16 @@ import pandas as pd
 import pytest
 
 from tests.identity.cc_project import CcProject
+from tests.support.external import external_path
 
 pytestmark = pytest.mark.dbt
 
-REPO_DIR = Path(__file__).resolve().parents[2]
 DATASET = Path("splink_fake_1000") / "fake_1000.csv"
-EXTERNAL_DATA_ENV = "OMNIPLAY_EXTERNAL_DATA_DIR"  # a folder holding splink_fake_1000/, if not the shared one
-
-
-def candidate_paths() -> list[Path]:
-    """Where fake_1000.csv may be: the env override, then shared/data/external beside any parent of the repo."""
-    paths = []
-    if os.environ.get(EXTERNAL_DATA_ENV):
-        paths.append(Path(os.environ[EXTERNAL_DATA_ENV]) / DATASET)
-    paths += [parent / "shared" / "data" / "external" / DATASET for parent in REPO_DIR.parents]
-    return paths
 
 
 @pytest.fixture(scope="module")
 def fake_1000() -> pd.DataFrame:
-    tried = candidate_paths()
-    found = next((p for p in tried if p.is_file()), None)
-    if found is None:
-        pytest.skip("SPLINK fake_1000 NOT FOUND, e-mail stitching precision/recall NOT CHECKED. Looked at: "
-                    + ", ".join(str(p) for p in tried) + f". Set {EXTERNAL_DATA_ENV} to the folder holding "
-                    "splink_fake_1000/.")
+    found = external_path(DATASET, unchecked="SPLINK fake_1000 e-mail stitching precision/recall")
     records = pd.read_csv(found, dtype=str, keep_default_na=False)
     assert {"unique_id", "email", "cluster"} <= set(records.columns), records.columns
     assert len(records) == 1000

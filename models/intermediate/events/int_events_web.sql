@@ -4,14 +4,15 @@ with
 
 web_events as (
 
-    select * from {{ ref('stg_web__events') }}
+    select * from {{ ref('int_web_events_unioned') }}
+    where is_customer_event
 
 ),
 
 final as (
 
     select
-        'web:' || event_id as event_id,
+        event_source || ':' || event_id as event_id,
         event_id as source_event_id,
         case when platform = 'app' then 'app' else 'web' end as channel,
         event_type,

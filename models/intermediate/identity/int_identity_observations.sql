@@ -24,9 +24,11 @@ web_accounts as (
 
 ),
 
+{#- omniplay's web/events and every enabled event source adapter (Snowplow, Segment,
+    RudderStack): identify calls and heartbeats included, they carry logins too. -#}
 web_events as (
 
-    select * from {{ ref('stg_web__events') }}
+    select * from {{ ref('int_web_events_unioned') }}
 
 ),
 
@@ -115,6 +117,7 @@ account_records as (
 web_combinations as (
 
     select
+        event_source,
         user_id,
         cookie_id,
         device_id,
@@ -124,15 +127,15 @@ web_combinations as (
 
     from web_events
     where coalesce(user_id, cookie_id, device_id) is not null
-    group by user_id, cookie_id, device_id
+    group by event_source, user_id, cookie_id, device_id
 
 ),
 
 web_records as (
 
     select
-        'web:' || coalesce(user_id, '') || '|' || coalesce(cookie_id, '') || '|' || coalesce(device_id, '') as record_key,
-        'web' as source,
+        event_source || ':' || coalesce(user_id, '') || '|' || coalesce(cookie_id, '') || '|' || coalesce(device_id, '') as record_key,
+        event_source as source,
         first_observed_at,
         observed_at,
         times_seen,

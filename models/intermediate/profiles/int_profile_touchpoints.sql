@@ -13,7 +13,8 @@ identity_map as (
 
 web_events as (
 
-    select * from {{ ref('stg_web__events') }}
+    select * from {{ ref('int_web_events_unioned') }}
+    where is_customer_event
 
 ),
 
