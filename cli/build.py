@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli.options import ProjectDir, Target
-from omniplay.errors import ConfigError
+from cli.options import DbtVars, ProjectDir, Target, parse_vars
 from omniplay.settings import Settings
 
 
@@ -17,24 +16,14 @@ def build(
     target: Target = None,
     select: Annotated[list[str] | None, typer.Option("--select", "-s", help="dbt node selection.")] = None,
     exclude: Annotated[list[str] | None, typer.Option("--exclude", help="dbt nodes to leave out.")] = None,
-    vars: Annotated[str | None, typer.Option("--vars", help="dbt vars as a JSON/YAML mapping.")] = None,
+    vars: DbtVars = None,
     full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Rebuild incremental models.")] = False,
 ) -> None:
     """Build the warehouse: sources -> staging -> identity -> marts -> activation queue."""
     from omniplay.build import build_project
 
     settings = Settings.from_env(project_dir, target)
-    parsed_vars = None
-    if vars:
-        import yaml
-
-        try:
-            parsed_vars = yaml.safe_load(vars)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"--vars is not valid YAML/JSON: {exc}") from None
-        if not isinstance(parsed_vars, dict):
-            raise ConfigError("--vars must be a mapping, e.g. '{omniplay__holdout_pct: 5}'")
     result = build_project(
-        settings, select=select or (), exclude=exclude or (), vars=parsed_vars, full_refresh=full_refresh
+        settings, select=select or (), exclude=exclude or (), vars=parse_vars(vars), full_refresh=full_refresh
     )
     typer.echo(f"build ok: {json.dumps(result.counts, sort_keys=True)}")

@@ -9,6 +9,7 @@ import typer
 from cli import audience as audience_cmd
 from cli import build as build_cmd
 from cli import demo as demo_cmd
+from cli import docs as docs_cmd
 from cli import doctor as doctor_cmd
 from cli import gate as gate_cmd
 from cli import generate as generate_cmd
@@ -60,6 +61,7 @@ app.command("retry")(retry_cmd.retry)
 app.command("report")(report_cmd.report)
 app.command("status")(status_cmd.status)
 app.command("doctor")(doctor_cmd.doctor)
+app.command("docs")(docs_cmd.docs)
 app.add_typer(plays_cmd.app, name="plays")
 app.add_typer(audience_cmd.app, name="audience")
 

@@ -30,7 +30,7 @@ def run_dbt(
     extra_args: Sequence[str] = (),
     raise_on_failure: bool = True,
 ) -> DbtResult:
-    """Invoke `dbt <command>` on the project with the target from `settings`.
+    """Invoke `dbt <command>` (e.g. `build`, `docs generate`) on the project with the target from `settings`.
 
     Raises BuildError naming the failed nodes and their first error line unless
     raise_on_failure is False.
@@ -39,7 +39,7 @@ def run_dbt(
 
     settings.export()
     args = [
-        command,
+        *command.split(),  # "build", or a command with a subcommand: "docs generate"
         "--project-dir", str(settings.project_dir),
         "--profiles-dir", str(settings.project_dir),
         "--target", settings.target,

@@ -26,6 +26,7 @@ PROMISED = {
     ("doctor",): (),
     ("demo",): (),
     ("report",): ("--html", "--runs"),
+    ("docs",): ("--serve", "--port"),  # issue 9
 }
 SHARED = ("--project-dir", "--target")
 
