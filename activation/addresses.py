@@ -13,8 +13,22 @@ class InvalidAddress(ValueError):
     """The address cannot be delivered to on this channel."""
 
 
-@lru_cache(maxsize=4096)
+# RFC 5322 dot-atom of ASCII atext: a local part email-validator always accepts.
+_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+
+
 def _email_ok(address: str) -> str | None:
+    # Fast path for the usual shape (plain local part): the domain's verdict comes from
+    # email-validator once per domain. Anything else gets the full check.
+    local, at, domain = address.rpartition("@")
+    if at and len(address) <= 254 and len(local) <= 64 and _PLAIN_LOCAL.fullmatch(local) \
+            and _full_email_check(f"a@{domain}") is None:
+        return None
+    return _full_email_check(address)
+
+
+@lru_cache(maxsize=4096)
+def _full_email_check(address: str) -> str | None:
     from email_validator import EmailNotValidError, validate_email
 
     try:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import queue
 import threading
 import time
 import uuid
@@ -50,6 +51,8 @@ from omniplay.warehouse import Warehouse
 log = logging.getLogger("omniplay.activation")
 
 OUTCOMES = ("sent", "rejected", "failed", "ambiguous", "deferred", "expired")
+LINGER_SECONDS = 0.002  # how long the ledger writer waits for a second write to commit with
+_LEDGER_STATUS = {SENT: "sent", REJECTED: "rejected", AMBIGUOUS: "ambiguous"}  # anything else: failed
 
 
 def utcnow() -> datetime:
@@ -149,8 +152,10 @@ class _DestinationState:
 
     @property
     def max_inflight(self) -> int:
-        # Two batches per worker keep workers busy while the next batch is marked pending.
-        return self.config.max_concurrency * 2
+        # Two batches per worker keep workers busy while the next batch is marked pending;
+        # four where an interrupted batch is safely re-sent (a deeper pipeline rides out
+        # slow ledger commits), two where it would become ambiguous.
+        return self.config.max_concurrency * (4 if self.destination.deduplicates else 2)
 
 
 @dataclass
@@ -161,23 +166,92 @@ class _Delivery:
 
 class _LedgerWriter:
     """Writes the ledger in submission order on its own thread and connection, so the main
-    thread keeps reading and rendering while the warehouse commits. At most `depth` writes
-    wait at a time; a failed write is raised on the next submit or at close."""
+    thread keeps reading and rendering while the warehouse commits.
 
-    def __init__(self, warehouse: Warehouse, schema: str, depth: int = 8):
+    Writes waiting together are committed together (group commit): one transaction per
+    round, each write's future completing only once that transaction has committed, so a
+    batch's `pending` rows are durable before it leaves. At most `depth` writes wait at a
+    time; a failed write is raised on the next submit or at close.
+    """
+
+    def __init__(self, warehouse: Warehouse, schema: str, depth: int = 16, max_group: int = 64):
         self._wh = warehouse.cursor()
         self._ledger = Ledger(self._wh, schema)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="omniplay-ledger")
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._slots = threading.BoundedSemaphore(depth)
+        self._max_group = max_group
         self._futures: list[Future] = []
+        self._abandon = False
+        self._thread = threading.Thread(target=self._run, name="omniplay-ledger", daemon=True)
+        self._thread.start()
 
     def submit(self, method: str, *args) -> Future:
         self._raise_failures()
         self._slots.acquire()
-        future = self._executor.submit(getattr(self._ledger, method), *args)
-        future.add_done_callback(lambda _: self._slots.release())
+        future: Future = Future()
+        self._queue.put((method, args, future))
         self._futures.append(future)
         return future
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            group = [item]
+            stop = False
+            while len(group) < self._max_group:
+                try:
+                    # A resolution is usually followed at once by the next batch's mark:
+                    # a moment's wait lets both share the statement and the commit.
+                    more = self._queue.get(timeout=LINGER_SECONDS) if len(group) == 1 else self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                group.append(more)
+            self._commit(group)
+            if stop:
+                return
+
+    def _commit(self, group: list) -> None:
+        futures = [f for _, _, f in group]
+        try:
+            if self._abandon:
+                raise RuntimeError("the sync stopped before this ledger write")
+            writes = self._merged(group)
+            if len(writes) == 1:
+                method, args = writes[0]
+                method(*args)
+            else:
+                with self._wh.transaction():
+                    for method, args in writes:
+                        method(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to every waiter of the group
+            for future in futures:
+                future.set_exception(exc)
+        else:
+            for future in futures:
+                future.set_result(None)
+        finally:
+            for _ in futures:
+                self._slots.release()
+
+    def _merged(self, group: list) -> list[tuple[Callable, tuple]]:
+        """The group's writes, with every pending mark and resolution of the `sends` table
+        in one statement (a statement costs milliseconds whatever its size). Reordering
+        them is safe: within a group no message is both marked and resolved (a resolution
+        waits for its mark's commit), and the other writes touch other tables."""
+        sends = [(method, args) for method, args, _ in group if method in ("mark_pending", "resolve")]
+        writes: list[tuple[Callable, tuple]] = [(getattr(self._ledger, method), args)
+                                               for method, args, _ in group if method not in ("mark_pending", "resolve")]
+        ids = [item.message_id for _, args in sends for item in args[0]]
+        if len(ids) == len(set(ids)):
+            writes.insert(0, (self._ledger.write_sends, (sends,)))
+        else:  # cannot happen within one sync; written one by one, in order, all the same
+            writes[:0] = [(getattr(self._ledger, method), args) for method, args in sends]
+        return writes
 
     def _raise_failures(self) -> None:
         done = [f for f in self._futures if f.done()]
@@ -187,11 +261,15 @@ class _LedgerWriter:
 
     def close(self, flush: bool = True) -> None:
         try:
+            if not flush:
+                # After a failure, do not run writes queued behind it: the sync is over.
+                self._abandon = True
+            self._queue.put(None)
+            self._thread.join()
             if flush:
                 for future in self._futures:
                     future.result()
         finally:
-            self._executor.shutdown(wait=True, cancel_futures=not flush)
             self._wh.close()
 
 
@@ -227,6 +305,8 @@ class SyncEngine:
         self._handled: set[str] = set()
         self._writer: _LedgerWriter | None = None
         self._sample_candidates: dict[tuple[str, str], list] = {}
+        self._batch_now: datetime | None = None
+        self._utc_seen: dict[Any, datetime | None] = {}  # queue windows repeat across rows
 
     # -- public -------------------------------------------------------------------------
 
@@ -275,12 +355,16 @@ class SyncEngine:
             else:
                 self.summary.reconciled_ambiguous = len(pending)
             for rows in reader.batches(opts.read_batch_size):
+                # One reading of the clock per batch of rows (seconds at most); the window
+                # is checked again against the clock when each message is dispatched.
+                self._batch_now = self.clock()
                 for row in rows:
                     if row["message_id"] in self._handled:
                         continue
                     self._take(row)
                 self._drain(block=False)
                 self._flush_immediate()
+            self._batch_now = None
             self._finish_collected()
             for state in self._states.values():
                 if state.buffer:
@@ -380,10 +464,11 @@ class SyncEngine:
         """Count the row as planned and either settle it now or return a ready Message."""
         key = (row["play_id"], row["channel"], row["destination"])
         self.summary.planned[key] += 1
-        self._start_play(row["play_id"])
-        now = self.clock()
-        not_before = _utc(row.get("not_before"))
-        not_after = _utc(row.get("not_after"))
+        if row["play_id"] not in self._plays_started:
+            self._start_play(row["play_id"])
+        now = self._batch_now or self.clock()
+        not_before = self._utc(row.get("not_before"))
+        not_after = self._utc(row.get("not_after"))
         if row.get("ledger_status") == "ambiguous" and not self.options.resend_ambiguous:
             self._count(key, "ambiguous", "unresolved_ambiguous")
             return None
@@ -436,6 +521,18 @@ class SyncEngine:
             if len(bucket) < self.options.samples:
                 bucket.append((state.destination, message, payload))
         return message
+
+    def _utc(self, value: Any) -> datetime | None:
+        try:
+            return self._utc_seen[value]
+        except KeyError:
+            pass
+        except TypeError:  # unhashable: not a timestamp anyway
+            return _utc(value)
+        if len(self._utc_seen) > 10_000:
+            self._utc_seen.clear()
+        converted = self._utc_seen[value] = _utc(value)
+        return converted
 
     def _context(self, destination: Destination, message: Message, payload: dict) -> dict:
         context = dict(payload)
@@ -567,14 +664,13 @@ class SyncEngine:
             state.inflight.discard(future)
         delivery: _Delivery = future.result()  # raises only if the pending write failed
         by_id = {m.message_id: m for m in batch}
-        resolutions, identities = [], {}
+        resolutions = []
         for result, attempts in delivery.results:
             m = by_id[result.message_id]
-            status = {SENT: "sent", REJECTED: "rejected", AMBIGUOUS: "ambiguous"}.get(result.status, "failed")
+            status = _LEDGER_STATUS.get(result.status, "failed")
+            # The row exists since mark_pending: only the outcome columns change.
             resolutions.append(Resolution(m.message_id, status, attempts, result.provider_message_id,
                                           result.error_code, result.error_message))
-            identities[m.message_id] = PendingRow(m.message_id, m.play_id, m.profile_id, m.channel,
-                                                  m.destination, m.batch_id)
             self._count((m.play_id, m.channel, m.destination), status, result.error_code)
             if result.opt_out:
                 self._opt_outs.append({
@@ -584,7 +680,7 @@ class SyncEngine:
                     "profile_id": m.profile_id,
                 })
         now = self._db_now()
-        self._writer.submit("resolve", resolutions, self.summary.run_id, now, identities)
+        self._writer.submit("resolve", resolutions, self.summary.run_id, now)
         if self._opt_outs:
             self._writer.submit("record_opt_outs", self._opt_outs, now)
             self._opt_outs = []

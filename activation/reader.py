@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import pyarrow as pa
+
 from activation.ledger import DEFAULT_STATE_SCHEMA, FINAL_STATUSES
 from omniplay.warehouse import Warehouse, quote_ident
 
@@ -121,7 +123,7 @@ class QueueReader:
         columns = ", ".join(f"q.{c}" for c in QUEUE_COLUMNS if c != "payload")
         sql, params = self._open_rows_sql(f"{columns}, cast(q.payload as varchar) as payload")
         for batch in self.wh.stream(sql, params, batch_size):
-            yield batch.to_pylist()
+            yield rows_of(batch)
 
     def rows_for(self, message_ids: Sequence[str]) -> list[dict]:
         """Queue rows (latest decision) for specific messages, e.g. interrupted ones."""
@@ -137,5 +139,20 @@ class QueueReader:
                 f"where message_id in ({', '.join('?' * len(chunk))}) order by message_id, decided_at desc) q"
             )
             for batch in self.wh.stream(sql, chunk, 1000):
-                out.extend(batch.to_pylist())
+                out.extend(rows_of(batch))
         return out
+
+
+def rows_of(batch: pa.RecordBatch) -> list[dict]:
+    """The batch as row dicts, like `to_pylist()` but about three times cheaper: timestamps
+    and dates (a few distinct windows per queue) are converted once per distinct value."""
+    columns = []
+    for column in batch.columns:
+        if pa.types.is_timestamp(column.type) or pa.types.is_date(column.type):
+            encoded = column.dictionary_encode()
+            values = encoded.dictionary.to_pylist()
+            columns.append([None if i is None else values[i] for i in encoded.indices.to_pylist()])
+        else:
+            columns.append(column.to_pylist())
+    names = batch.schema.names
+    return [dict(zip(names, row)) for row in zip(*columns)]

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -41,6 +41,19 @@ REQUIRED_PARTS: dict[str, tuple[str, ...]] = {
     "sms": ("body",),
     "store": ("talking_points",),
 }
+
+
+MEMO_SIZE = 50_000  # rendered variants kept; the memo starts over when full
+_UNSTABLE_FILTERS = frozenset({"random"})
+_UNSTABLE_GLOBALS = frozenset({"lipsum"})
+
+
+class _Missing:
+    """Stands for a variable the context lacks (a template may test `is defined`)."""
+
+
+_MISSING = _Missing()
+_KEYABLE = frozenset({str, int, type(None), _Missing})
 
 
 class _Variants(BaseModel):
@@ -67,7 +80,7 @@ class RenderFailed(ValueError):
     """Neither the variant nor a fallback rendered; the reason names the part and error."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Rendered:
     """The rendered parts of one message and whether the fallback was used (and why)."""
 
@@ -82,7 +95,12 @@ class TemplateStore:
         self.directory = Path(directory)
         self._text_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
         self._html_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True, keep_trailing_newline=True)
+        self._globals = dict(self._text_env.globals)  # the same for both environments
         self._cache: dict[str, _TemplateFile | None] = {}
+        # Rendered variants by the values of the variables they read: many messages of a
+        # play differ only in variables a variant does not use (store talking points).
+        self._inputs: dict[tuple[str, str], tuple[bool, tuple[str, ...]]] = {}
+        self._memo: dict[tuple, dict[str, str]] = {}
         self._compiled: dict[tuple[str, str, str, str], Any] = {}
         self._lock = threading.Lock()
 
@@ -91,10 +109,12 @@ class TemplateStore:
 
     def load(self, name: str) -> _TemplateFile:
         """The parsed template; ConfigError names the file and field when it is malformed."""
-        with self._lock:
-            if name not in self._cache:
-                self._cache[name] = self._read(name)
-            found = self._cache[name]
+        found = self._cache.get(name, _MISSING)
+        if found is _MISSING:
+            with self._lock:
+                if name not in self._cache:
+                    self._cache[name] = self._read(name)
+                found = self._cache[name]
         if found is None:
             raise UnknownTemplate(name)
         return found
@@ -139,6 +159,9 @@ class TemplateStore:
         if compiled is None:
             env = self._html_env if part == "html" else self._text_env
             compiled = env.from_string(source)
+            # A template's globals are a ChainMap over the environment's, copied into a set
+            # on every render; a plain dict of the same (never changed) globals is cheaper.
+            compiled.globals = dict(compiled.globals)
             self._compiled[key] = compiled
         return compiled
 
@@ -149,10 +172,19 @@ class TemplateStore:
         fallback = getattr(template.fallback, channel, None) if template.fallback else None
         reason: str | None
         if variant is not None:
+            key = self._memo_key(name, channel, variant, context)
+            if key is not None and key in self._memo:
+                return Rendered(dict(self._memo[key]))
             try:
-                return Rendered(self._render_parts(name, "variants", channel, variant, context))
+                parts = self._render_parts(name, "variants", channel, variant, context)
             except Exception as exc:  # noqa: BLE001 - any template error falls back
                 reason = _describe(exc)
+            else:
+                if key is not None:
+                    if len(self._memo) >= MEMO_SIZE:
+                        self._memo.clear()
+                    self._memo[key] = parts
+                return Rendered(dict(parts))
         else:
             reason = f"template has no {channel} variant"
         if fallback is None:
@@ -162,10 +194,41 @@ class TemplateStore:
         except Exception as exc:  # noqa: BLE001
             raise RenderFailed(f"{reason}; fallback also failed: {_describe(exc)}") from None
 
+    def _memo_key(self, name: str, channel: str, parts: dict[str, str], context: dict[str, Any]) -> tuple | None:
+        """A key for the rendered variant, from the values of the variables it reads; None
+        when the output may differ for the same values (random, lipsum) or a value is not a
+        plain string, int or None (unhashable, or equal across types like 1 and 1.0)."""
+        inputs = self._inputs.get((name, channel))
+        if inputs is None:
+            inputs = self._inputs[(name, channel)] = self._variables_read(parts)
+        if not inputs[0]:
+            return None
+        values = tuple([context.get(v, _MISSING) for v in inputs[1]])
+        for value in values:
+            if type(value) not in _KEYABLE:
+                return None
+        return (name, channel, values)
+
+    def _variables_read(self, parts: dict[str, str]) -> tuple[bool, tuple[str, ...]]:
+        names: set[str] = set()
+        stable = True
+        for part, source in parts.items():
+            ast = (self._html_env if part == "html" else self._text_env).parse(source)
+            names |= meta.find_undeclared_variables(ast)
+            stable &= not any(f.name in _UNSTABLE_FILTERS for f in ast.find_all(nodes.Filter))
+            stable &= not any(isinstance(c.node, nodes.Name) and c.node.name in _UNSTABLE_GLOBALS
+                              for c in ast.find_all(nodes.Call))
+        return stable, tuple(sorted(names))
+
     def _render_parts(self, name: str, section: str, channel: str, parts: dict[str, str], context) -> dict[str, str]:
+        # A shared context over one merged dict renders what Template.render would,
+        # without copying the globals into a new dict for each part.
+        variables = {**self._globals, **context}
         out = {}
         for part, source in parts.items():
-            out[part] = self._compile(name, section, channel, part, source).render(context)
+            template = self._compile(name, section, channel, part, source)
+            out[part] = template.environment.concat(template.root_render_func(template.new_context(variables,
+                                                                                                  shared=True)))
         if channel == "email" and "subject" in out:
             out["subject"] = " ".join(out["subject"].split())  # a header: one line
         return out

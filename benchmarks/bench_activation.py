@@ -4,6 +4,7 @@
         --drt /tmp/drtvenv/bin/drt
     .venv/bin/python benchmarks/bench_activation.py memory --rows 1000000 5000000
     .venv/bin/python benchmarks/bench_activation.py noop --rows 1000000
+    .venv/bin/python benchmarks/bench_activation.py ceiling --rows 100000 --smtp-rows 10000
 
 `compare` builds one DuckDB file holding an activation queue with three plays (SMS,
 store, email), starts the receivers (benchmarks/bench_activation_receivers.py, each its own process),
@@ -11,6 +12,9 @@ then for each scenario runs drt-core and `omniplay sync` as subprocesses, each t
 timing the whole command and counting what the receiver got. drt-core must be
 installed in a separate virtualenv (`python -m venv /tmp/drtvenv && /tmp/drtvenv/bin/pip
 install drt-core==1.2.1 duckdb==2.0.0`).
+
+`ceiling` drives each receiver with a minimal client (pipelined raw HTTP/1.1, raw SMTP
+from several connections) to show the most the receiver itself takes on this machine.
 
 `memory` pushes 1M and 5M store messages through `store_webhook` (batches of 1,000) and
 reports peak RSS of the sync process, then times a no-op re-run over the sent ledger.
@@ -299,6 +303,128 @@ def memory(args) -> list[dict]:
     return results
 
 
+# -- the receivers' own ceiling ----------------------------------------------------------------
+
+def _http_load(port: int, request: bytes, total: int, connections: int, window: int) -> None:
+    """Pipelined HTTP/1.1 requests, `window` outstanding per connection: the cheapest client
+    there is (about 15 us of CPU a request), so the receiver's rate is what gets measured."""
+    import selectors
+    import socket
+
+    sel = selectors.DefaultSelector()
+    left = {"to_send": total}
+    for _ in range(connections):
+        sock = socket.create_connection(("127.0.0.1", port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        n = min(window, left["to_send"])
+        left["to_send"] -= n
+        sock.sendall(request * n)
+        sel.register(sock, selectors.EVENT_READ, {"outstanding": n, "buffer": b""})
+    done = 0
+    while done < total:
+        for key, _ in sel.select():
+            state, sock = key.data, key.fileobj
+            state["buffer"] += sock.recv(1 << 20)
+            while True:
+                head_end = state["buffer"].find(b"\r\n\r\n")
+                if head_end < 0:
+                    break
+                head = state["buffer"][:head_end].lower()
+                length = int(head.split(b"content-length:")[1].split(b"\r\n")[0])
+                if len(state["buffer"]) < head_end + 4 + length:
+                    break
+                state["buffer"] = state["buffer"][head_end + 4 + length:]
+                done += 1
+                state["outstanding"] -= 1
+                if left["to_send"]:
+                    left["to_send"] -= 1
+                    state["outstanding"] += 1
+                    sock.sendall(request)
+    for key in list(sel.get_map().values()):
+        key.fileobj.close()
+
+
+def _smtp_load(port: int, total: int, connections: int) -> None:
+    """Raw SMTP from `connections` threads: MAIL, RCPT and DATA written together, then the
+    message; the server does the same work per message as for a real client."""
+    import socket
+    import threading
+
+    def worker(start: int, count: int) -> None:
+        sock = socket.create_connection(("127.0.0.1", port))
+        reader = sock.makefile("rb")
+
+        def replies(n: int) -> None:
+            for _ in range(n):
+                while True:
+                    line = reader.readline()
+                    if line[3:4] != b"-":
+                        break
+
+        replies(1)
+        sock.sendall(b"EHLO bench\r\n")
+        replies(1)
+        for i in range(start, start + count):
+            sock.sendall(b"MAIL FROM:<shop@example.com>\r\nRCPT TO:<user%d@example.com>\r\nDATA\r\n" % i)
+            replies(3)
+            sock.sendall(b"Message-ID: <%d@bench>\r\nSubject: hi\r\n\r\nHello there.\r\n.\r\n" % i)
+            replies(1)
+        sock.sendall(b"QUIT\r\n")
+        sock.close()
+
+    per = total // connections
+    threads = [threading.Thread(target=worker, args=(k * per, per)) for k in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def ceiling(args) -> list[dict]:
+    """Each receiver driven by a minimal client: the most it can take on this machine."""
+    import base64
+
+    results = []
+    form = b"To=%2B14155550100&From=%2B15005550006&Body=Hi+Ann%21+Lamp+3+is+waiting+for+you.+Reply+STOP+to+opt+out."
+    auth = base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode())
+    twilio = (b"POST /2010-04-01/Accounts/%s/Messages.json HTTP/1.1\r\nHost: bench\r\nAuthorization: Basic %s\r\n"
+              b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s"
+              % (ACCOUNT_SID.encode(), auth, len(form), form))
+    items = ",".join(f'{{"message_id": "m{i:08d}", "store_id": "S001", "talking_points": "Mention Lamp 3."}}'
+                     for i in range(1000))
+    body = ('{"items": [' + items + "]}").encode()
+    webhook = (b"POST /tasks HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+               % (len(body), body))
+    for kind in args.only or ("twilio", "webhook", "smtp"):
+        proc, port, stats_port = start_receiver(kind)
+        try:
+            start, cpu = time.perf_counter(), _children_cpu(proc.pid)
+            if kind == "twilio":
+                _http_load(port, twilio, args.rows, connections=8, window=8)
+            elif kind == "webhook":
+                _http_load(port, webhook, args.rows // 1000, connections=2, window=2)
+            else:
+                _smtp_load(port, args.smtp_rows, connections=8)
+            seconds = time.perf_counter() - start
+            receiver_cpu = _children_cpu(proc.pid) - cpu
+            got = receiver_stats(stats_port)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+        row = {"scenario": f"ceiling_{kind}", "messages": got["messages"], "seconds": round(seconds, 2),
+               "per_second": round(got["messages"] / seconds), "receiver_cpu_seconds": round(receiver_cpu, 2),
+               "load_avg": os.getloadavg()}
+        print(json.dumps(row), flush=True)
+        results.append(row)
+    return results
+
+
+def _children_cpu(pid: int) -> float:
+    """user+sys seconds used so far by a running process (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def noop(args) -> list[dict]:
     """A re-run over N messages the ledger already records as sent (ledger written by SQL)."""
     sys.path.insert(0, str(REPO))
@@ -355,12 +481,16 @@ def main() -> None:
     c.add_argument("--only", nargs="*")
     m = sub.add_parser("memory")
     m.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000])
+    e = sub.add_parser("ceiling", help="the receivers' own maximum rate, driven by a minimal client")
+    e.add_argument("--rows", type=int, default=100_000)
+    e.add_argument("--smtp-rows", type=int, default=10_000)
+    e.add_argument("--only", nargs="*")
     n = sub.add_parser("noop")
     n.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    results = {"compare": compare, "memory": memory, "noop": noop}[args.command](args)
+    results = {"compare": compare, "memory": memory, "noop": noop, "ceiling": ceiling}[args.command](args)
     with open(OUT / "activation.jsonl", "a") as handle:
         handle.write(json.dumps({"started": started, "command": sys.argv[1:], "machine": machine(),
                                  "results": results}) + "\n")

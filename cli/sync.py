@@ -90,10 +90,10 @@ class _progress:
     """A rich progress bar on stderr (only on a terminal), fed by the engine's callback."""
 
     def __init__(self, enabled: bool):
-        from rich.console import Console
+        import sys
 
-        self.console = Console(stderr=True)
-        self.enabled = enabled and self.console.is_terminal
+        # rich is imported only when a bar will show (a terminal, not --json).
+        self.enabled = enabled and sys.stderr.isatty()
         self._bar = None
         self._task = None
         self._pending = 0
@@ -101,10 +101,11 @@ class _progress:
 
     def __enter__(self):
         if self.enabled:
+            from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
             self._bar = Progress(TextColumn("syncing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                                 console=self.console, transient=True)
+                                 console=Console(stderr=True), transient=True)
             self._bar.__enter__()
             self._task = self._bar.add_task("sync", total=None)
         return self

@@ -135,12 +135,23 @@ class DuckDBWarehouse(Warehouse):
         if not rows or not next(iter(rows.values()))[1]:
             return
         # Lists bound as parameters and unnested side by side: registering an Arrow
-        # table would make the duckdb module import pandas (seconds and ~50 MB).
-        cols = ", ".join(rows)
-        values = ", ".join(f"unnest(cast(${i} as {type_}[]))" for i, (type_, _) in enumerate(rows.values(), 1))
+        # table would make the duckdb module import pandas (seconds and ~50 MB). A column
+        # holding one value for every row is bound once: converting values is the cost.
+        selects, params = [], []
+        for i, (type_, values) in enumerate(rows.values(), 1):
+            if values.count(values[0]) == len(values):
+                selects.append(f"cast(${i} as {type_})")
+                params.append(values[0])
+            else:
+                selects.append(f"unnest(cast(${i} as {type_}[]))")
+                params.append(values)
+        type_, values = next(iter(rows.values()))
+        if len(values) > 1 and not any(s.startswith("unnest") for s in selects):  # n identical rows
+            selects[0], params[0] = f"unnest(cast($1 as {type_}[]))", values
         self._con.execute(
-            f"insert into {table} ({cols}) select {values} on conflict ({conflict}) do update set {updates}",
-            [v for _, v in rows.values()],
+            f"insert into {table} ({', '.join(rows)}) select {', '.join(selects)} "
+            f"on conflict ({conflict}) do update set {updates}",
+            params,
         )
 
     def cursor(self) -> "DuckDBWarehouse":

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import binascii
+from functools import lru_cache
 from datetime import datetime, timezone
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any
 
 from activation.destinations.base import DestinationSettings, Message
-
 
 
 class EmailHeaderSettings(DestinationSettings):
@@ -41,6 +41,7 @@ def _header(value: str) -> str:
     return Header(value, "utf-8").encode()
 
 
+@lru_cache(maxsize=64)  # the sender and reply-to are the same on every message
 def _mailbox(value: str) -> str:
     name, address = parseaddr(value)
     if name and not name.isascii():

@@ -219,6 +219,7 @@ class WebhookState:
     requests: int = 0
     bad_signatures: int = 0
     replays: int = 0
+    truncated: int = 0  # bodies cut short by a client that died mid-request (not processed)
     fail_next: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -232,7 +233,13 @@ def start_webhook(state: WebhookState | None = None, delay: float = 0.0):
 
     class Handler(_QuietHandler):
         def do_POST(self):  # noqa: N802
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            length = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(length)
+            if len(body) < length:  # the client went away mid-body: nothing to act on
+                with state.lock:
+                    state.truncated += 1
+                self.close_connection = True
+                return None
             with state.lock:
                 state.requests += 1
             expected = "sha256=" + hmac.new(state.secret, body, hashlib.sha256).hexdigest()

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 
 MESSAGES = 120
 BATCH, WORKERS = 10, 2
-IN_FLIGHT = 2 * WORKERS * BATCH  # the engine keeps at most two batches per worker pending
+IN_FLIGHT = 2 * WORKERS * BATCH  # at most two batches per worker pending where re-sending is unsafe
 TRIALS = {"outbox": 8, "webhook": 6, "smtp": 8}
 OPEN = dict(not_before=datetime(2020, 1, 1, tzinfo=timezone.utc), not_after=datetime(2100, 1, 1, tzinfo=timezone.utc))
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jinja2 import StrictUndefined, UndefinedError
+from jinja2.sandbox import SandboxedEnvironment
 from tenacity import RetryCallState, Retrying
 
 from activation.addresses import InvalidAddress, check_address
@@ -151,3 +155,81 @@ def test_address_checks(channel, address, ok):
     else:
         with pytest.raises(InvalidAddress):
             check_address(channel, address)
+
+
+_VALUES = st.one_of(st.sampled_from(["a", "b", "1"]), st.sampled_from([1, 0]), st.sampled_from([1.0, True, False]),
+                    st.none(), st.lists(st.sampled_from(["a", "b"]), max_size=2))
+
+
+@settings(max_examples=150, deadline=None)
+@given(contexts=st.lists(st.dictionaries(st.sampled_from(["x", "y", "unused"]), _VALUES, max_size=3),
+                         min_size=1, max_size=12))
+def test_memoized_renders_match_a_fresh_render(tmp_path_factory, contexts):
+    """Rendering memoized on the variables a variant reads gives what a plain render gives,
+    including values equal across types (1, 1.0, True) and missing variables."""
+    root = tmp_path_factory.mktemp("memo")
+    (root / "activation" / "templates").mkdir(parents=True)
+    body = "{{ x }}{% if y is defined %}/{{ y }}{% endif %}"
+    write_template(root, "memo", f"variants:\n  sms: {{body: '{body}'}}\nfallback:\n  sms: {{body: fallback}}\n")
+    store = TemplateStore(root / "activation" / "templates")
+    oracle = SandboxedEnvironment(undefined=StrictUndefined).from_string(body)
+    for context in contexts * 2:  # the second pass reads the memo
+        try:
+            expected = oracle.render(context)
+        except UndefinedError:
+            expected = None
+        rendered = store.render("memo", "sms", context)
+        assert (rendered.parts["body"] if rendered.fallback_reason is None else None) == expected
+
+
+def test_random_output_is_never_memoized(project):
+    write_template(project, "dice", "variants:\n  sms: {body: \"{{ [1, 2, 3] | random }} {{ x }}\"}\n")
+    write_template(project, "filler", "variants:\n  sms: {body: \"{{ lipsum(1) }}\"}\n")
+    write_template(project, "plain", "variants:\n  sms: {body: \"{{ x }}\"}\n")
+    store = TemplateStore(project / "activation" / "templates")
+    for name in ("dice", "filler", "plain"):
+        parts = store.load(name).variants.sms
+        store.render(name, "sms", {"x": "a"})
+        assert (store._memo_key(name, "sms", parts, {"x": "a"}) is None) == (name != "plain")
+
+
+def test_rows_of_matches_to_pylist():
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from activation.reader import rows_of
+
+    stamps = [dt.datetime(2026, 1, 1, 8), None, dt.datetime(2026, 1, 1, 8), dt.datetime(2030, 5, 6, 7, 8, 9, 10)]
+    batch = pa.RecordBatch.from_pydict({
+        "message_id": ["a", "b", None, "d"],
+        "not_before": pa.array(stamps, pa.timestamp("us")),
+        "not_after": pa.array(stamps[::-1], pa.timestamp("us", tz="UTC")),
+        "run_date": pa.array([dt.date(2026, 1, 1), dt.date(2026, 1, 2), None, dt.date(2026, 1, 1)], pa.date32()),
+        "attempts": [1, None, 3, 4],
+    })
+    assert rows_of(batch) == batch.to_pylist()
+
+
+_LOCAL_CHARS = "abcXYZ019.!#$%&'*+/=?^_`{|}~-\"(),:;<>@[\\] é"
+_DOMAINS = ["example.com", "x-y.co", "a.b.c.org", "x.test", "x.invalid", "localhost", "x", "-x.com", "x-.com",
+            "x.c1", "1.com", "xn--80ak6aa92e.com", "bücher.de", "[1.2.3.4]", "x..com", "", "x.example"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(local=st.text(_LOCAL_CHARS, max_size=70), domain=st.sampled_from(_DOMAINS))
+def test_email_fast_path_agrees_with_email_validator(local, domain):
+    from email_validator import EmailNotValidError, validate_email
+
+    address = f"{local}@{domain}"
+    try:
+        validate_email(address, check_deliverability=False)
+        valid = True
+    except EmailNotValidError:
+        valid = False
+    try:
+        check_address("email", address)
+        ok = True
+    except InvalidAddress:
+        ok = False
+    assert ok == valid
