@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from fnmatch import fnmatchcase
 from typing import Any
 
 PACKAGE = "omniplay"
@@ -21,7 +22,8 @@ def undocumented(manifest: Mapping[str, Any], warehouse_columns: Mapping[str, It
     without one, and per described column the warehouse does not have (stale docs).
 
     `warehouse_columns`: unique_id -> the relation's column names as built; nodes absent
-    from it (not built) are checked for their own description only.
+    from it (not built) are checked for their own description only. Columns a model
+    generates per play or per cap are described by glob in `config.meta.column_patterns`.
     """
     problems = []
     for uid, node in sorted(documented_nodes(manifest).items()):
@@ -32,7 +34,10 @@ def undocumented(manifest: Mapping[str, Any], warehouse_columns: Mapping[str, It
             problems += [f"{uid}.{name}: no description" for name, text in described.items() if not text]
             continue
         built = {name.lower() for name in warehouse_columns[uid]}
-        problems += [f"{uid}.{name}: no description" for name in sorted(built) if not described.get(name)]
+        patterns = [p for p, text in (node.get("config", {}).get("meta", {}).get("column_patterns") or {}).items()
+                    if str(text).strip()]
+        problems += [f"{uid}.{name}: no description" for name in sorted(built)
+                     if not described.get(name) and not any(fnmatchcase(name, p) for p in patterns)]
         problems += [f"{uid}.{name}: described but not in the warehouse" for name in sorted(set(described) - built)]
     return problems
 
