@@ -50,7 +50,10 @@ selected as (
         candidates.store_name,
         case decisions.play_id
             {%- for play in plays %}
-            when '{{ play.id }}' then cast({{ dbt.date_trunc(play.decision_period, omniplay.to_local_from_utc(omniplay.as_of_timestamp(), "'" ~ play.schedule.timezone ~ "'")) }} as {{ dbt.type_string() }})
+            when '{{ play.id }}' then cast({{ dbt.date_trunc(
+                play.decision_period,
+                omniplay.to_local_from_utc(omniplay.as_of_timestamp(), "'" ~ play.schedule.timezone ~ "'")
+            ) }} as {{ dbt.type_string() }})
             {%- endfor %}
             else cast(null as {{ dbt.type_string() }})
         end as decision_period
@@ -93,7 +96,9 @@ messages as (
 final as (
 
     select
-        {{ dbt.hash("messages.play_id || '|' || messages.profile_id || '|' || messages.decision_period || messages.id_suffix") }} as message_id,
+        {{ dbt.hash(
+            "messages.play_id || '|' || messages.profile_id || '|' || messages.decision_period || messages.id_suffix"
+        ) }} as message_id,
         messages.run_date,
         messages.decided_at,
         messages.play_id,

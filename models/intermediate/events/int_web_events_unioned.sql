@@ -87,7 +87,9 @@ unioned as (
         event_name,
         {{ omniplay.event_type_from_name('event_name', type_map) }} as event_type,
         {% if heartbeats -%}
-            event_name not in ({% for heartbeat in heartbeats %}{{ dbt.string_literal(heartbeat | lower) }}{{ ', ' if not loop.last }}{% endfor %})
+            event_name not in ({% for heartbeat in heartbeats -%}
+                {{ dbt.string_literal(heartbeat | lower) }}{{ ', ' if not loop.last }}
+            {%- endfor %})
         {%- else -%}
             true
         {%- endif %} as is_customer_event,

@@ -97,11 +97,15 @@ phones as (
             when sms_activity.last_engaged_at > identity_map.last_seen_at then sms_activity.last_engaged_at
             else identity_map.last_seen_at
         end as last_used_at,
-        coalesce(sms_activity.last_stop_at > coalesce(sms_activity.last_start_at, sms_activity.last_stop_at - interval '1 day'), false) as is_suppressed,
+        coalesce(
+            sms_activity.last_stop_at > coalesce(sms_activity.last_start_at, sms_activity.last_stop_at - interval '1 day'),
+            false
+        ) as is_suppressed,
         case
-            when sms_activity.last_stop_at > coalesce(sms_activity.last_start_at, sms_activity.last_stop_at - interval '1 day') then 'sms_stop'
+            when sms_activity.last_stop_at > coalesce(sms_activity.last_start_at, sms_activity.last_stop_at - interval '1 day')
+                then 'sms_stop'
         end as suppressed_reason,
-        exists (
+        exists(
             select 1
             from mobile_prefixes
             where identity_map.identifier_value like mobile_prefixes.e164_prefix || '%'

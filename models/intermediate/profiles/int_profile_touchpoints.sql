@@ -157,4 +157,3 @@ final as (
 )
 
 select * from final
-

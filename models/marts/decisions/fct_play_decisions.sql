@@ -98,14 +98,22 @@ step{{ i }}_pick as {{ omniplay.materialized_cte() }} (
         {%- set hi_before = high_order[:high_order.index(channel)] %}
         {%- set lo_before = low_order[:low_order.index(channel)] %}
         coalesce({{ p }}_has and {{ omniplay.decision_pick(p, prev, channel, per_channel) }} and case
-            when {{ p }}_high_intent then {% if hi_before %}not ({% for c in hi_before %}{{ omniplay.decision_pick(p, prev, c, per_channel) }}{{ " or " if not loop.last }}{% endfor %}){% else %}true{% endif %}
-            else {% if lo_before %}not ({% for c in lo_before %}{{ omniplay.decision_pick(p, prev, c, per_channel) }}{{ " or " if not loop.last }}{% endfor %}){% else %}true{% endif %}
+            when {{ p }}_high_intent then {% if hi_before %}not ({% for c in hi_before -%}
+                {{ omniplay.decision_pick(p, prev, c, per_channel) }}{{ " or " if not loop.last }}
+            {%- endfor %}){% else %}true{% endif %}
+            else {% if lo_before %}not ({% for c in lo_before -%}
+                {{ omniplay.decision_pick(p, prev, c, per_channel) }}{{ " or " if not loop.last }}
+            {%- endfor %}){% else %}true{% endif %}
         end, false) as {{ p }}_sel_{{ channel }},
         {%- elif channel == 'store' and play.store_task %}
         {#- The store task comes after the customer message, which may have used one touch. -#}
         coalesce({{ p }}_has and (
-            ({% for c in play.channels %}{{ omniplay.decision_pick(p, prev, c, per_channel) }}{{ " or " if not loop.last }}{% endfor %}) and {{ omniplay.decision_pick(p, prev, 'store', per_channel, 1) }}
-            or not ({% for c in play.channels %}{{ omniplay.decision_pick(p, prev, c, per_channel) }}{{ " or " if not loop.last }}{% endfor %}) and {{ omniplay.decision_pick(p, prev, 'store', per_channel) }}
+            ({% for c in play.channels -%}
+                {{ omniplay.decision_pick(p, prev, c, per_channel) }}{{ " or " if not loop.last }}
+            {%- endfor %}) and {{ omniplay.decision_pick(p, prev, 'store', per_channel, 1) }}
+            or not ({% for c in play.channels -%}
+                {{ omniplay.decision_pick(p, prev, c, per_channel) }}{{ " or " if not loop.last }}
+            {%- endfor %}) and {{ omniplay.decision_pick(p, prev, 'store', per_channel) }}
         ), false) as {{ p }}_sel_store,
         {%- else %}
         false as {{ p }}_sel_{{ channel }},
@@ -114,8 +122,12 @@ step{{ i }}_pick as {{ omniplay.materialized_cte() }} (
         {%- set play_channels = play.channels + (['store'] if play.store_task else []) %}
         case
             when not {{ p }}_has then null
-            when not ({% for c in play_channels %}({{ p }}_{{ c }}_usable and {{ omniplay.decision_budget_ok(p, prev, c) }}){{ " or " if not loop.last }}{% endfor %}) then 'contact_budget'
-            when not ({% for c in play_channels %}{{ omniplay.decision_open(p, prev, c, per_channel) }}{{ " or " if not loop.last }}{% endfor %}) then 'lower_priority'
+            when not ({% for c in play_channels -%}
+                ({{ p }}_{{ c }}_usable and {{ omniplay.decision_budget_ok(p, prev, c) }}){{ " or " if not loop.last }}
+            {%- endfor %}) then 'contact_budget'
+            when not ({% for c in play_channels -%}
+                {{ omniplay.decision_open(p, prev, c, per_channel) }}{{ " or " if not loop.last }}
+            {%- endfor %}) then 'lower_priority'
         end as {{ p }}_blocked
 
     from step{{ prev }}

@@ -110,8 +110,14 @@ zone_windows as (
     select
         zones.timezone
         {%- for key, window in zone_specs.items() %},
-        {{ omniplay.local_window('start', 'as_of.as_of_at', 'zones.timezone', "cast('" ~ window.start ~ ":00' as time)", "cast('" ~ window.end ~ ":00' as time)") }} as {{ key }}_start,
-        {{ omniplay.local_window('end', 'as_of.as_of_at', 'zones.timezone', "cast('" ~ window.start ~ ":00' as time)", "cast('" ~ window.end ~ ":00' as time)") }} as {{ key }}_end
+        {{ omniplay.local_window(
+            'start', 'as_of.as_of_at', 'zones.timezone',
+            "cast('" ~ window.start ~ ":00' as time)", "cast('" ~ window.end ~ ":00' as time)"
+        ) }} as {{ key }}_start,
+        {{ omniplay.local_window(
+            'end', 'as_of.as_of_at', 'zones.timezone',
+            "cast('" ~ window.start ~ ":00' as time)", "cast('" ~ window.end ~ ":00' as time)"
+        ) }} as {{ key }}_end
         {%- endfor %}
 
     from (select distinct timezone from profiles where timezone is not null) as zones
@@ -180,7 +186,9 @@ recipients as (
             {%- do ns.branches.append((persona, persona_caps[scope])) %}
         {%- endfor %}
         {%- set default_cap = caps.default.get(scope) %}
-        {%- set default_expr = (default_cap.max | int) ~ ' - coalesce(contact_history.touches_' ~ scope ~ '_' ~ (default_cap.days | int) ~ 'd, 0)' if default_cap else 'null' %}
+        {%- set default_expr = (
+            (default_cap.max | int) ~ ' - coalesce(contact_history.touches_' ~ scope ~ '_' ~ (default_cap.days | int) ~ 'd, 0)'
+        ) if default_cap else 'null' %}
         {%- if ns.branches %}
         cast(case
             {%- for persona, cap in ns.branches %}
@@ -355,14 +363,23 @@ final as (
         case pre_outcome
             when 'no_consent' then
                 case
-                    when {% for channel in channels %}{{ channel }}_reason = 'opted_out'{{ " or " if not loop.last }}{% endfor %} then 'opted_out'
+                    when {% for channel in channels -%}
+                        {{ channel }}_reason = 'opted_out'{{ " or " if not loop.last }}
+                    {%- endfor %} then 'opted_out'
                     else 'no_consent_record'
                 end
             when 'compliance' then
                 case
-                    when {% for channel in channels %}{{ channel }}_reason = 'gdpr_objection'{{ " or " if not loop.last }}{% endfor %} then 'gdpr_objection'
-                    when {% for channel in channels %}{{ channel }}_reason = 'do_not_contact'{{ " or " if not loop.last }}{% endfor %} then 'do_not_contact'
-                    when {% for channel in channels %}({{ channel }}_allowed and {{ channel }}_address is not null and not {{ channel }}_address_ok){{ " or " if not loop.last }}{% endfor %} then 'invalid_address'
+                    when {% for channel in channels -%}
+                        {{ channel }}_reason = 'gdpr_objection'{{ " or " if not loop.last }}
+                    {%- endfor %} then 'gdpr_objection'
+                    when {% for channel in channels -%}
+                        {{ channel }}_reason = 'do_not_contact'{{ " or " if not loop.last }}
+                    {%- endfor %} then 'do_not_contact'
+                    when {% for channel in channels -%}
+                        ({{ channel }}_allowed and {{ channel }}_address is not null and not {{ channel }}_address_ok)
+                        {{- " or " if not loop.last }}
+                    {%- endfor %} then 'invalid_address'
                     else 'missing_address'
                 end
             when 'holdout' then case when in_global_holdout then 'global' else play_id end

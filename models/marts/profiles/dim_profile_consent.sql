@@ -34,7 +34,10 @@ profile_channels as (
     select
         profile_id,
         '{{ channel }}' as channel,
-        {% if channel == 'email' -%} best_email {%- elif channel == 'sms' -%} best_phone {%- else -%} cast(null as {{ dbt.type_string() }}) {%- endif %} as address,
+        {% if channel == 'email' -%} best_email
+        {%- elif channel == 'sms' -%} best_phone
+        {%- else -%} cast(null as {{ dbt.type_string() }})
+        {%- endif %} as address,
         do_not_contact,
         crm_id,
         loyalty_id
