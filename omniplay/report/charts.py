@@ -16,8 +16,9 @@ log = logging.getLogger(__name__)
 
 # Lift: interval bars (one colour per chart), and the estimate coloured by what the interval says.
 LIFT_CI = {"lift_conversion": "#4c78a8", "lift_revenue": "#2f4b7c"}
-VERDICTS = ("positive (interval above 0)", "negative (interval below 0)", "inconclusive (interval spans 0)")
-VERDICT_COLOURS = ("#1b7837", "#b2182b", "#595959")
+VERDICTS = ("positive (interval above 0)", "negative (interval below 0)", "inconclusive (interval spans 0)",
+            "untrustworthy (sample-ratio mismatch)")
+VERDICT_COLOURS = ("#1b7837", "#b2182b", "#595959", "#e6550d")
 FUNNEL = "#f58518"
 TRANSITIONS = "#72b7b2"
 CHANNELS = ("email", "sms", "store")

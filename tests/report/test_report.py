@@ -126,7 +126,8 @@ def _lift_row(play_id: str, n_t: int, x_t: int, n_c: int, x_c: int, control_shar
             "is_mature": True}
 
 
-def test_sample_ratio_mismatch_and_guardrail_pause_are_flagged_loudly(workspace: Workspace, tmp_path: Path):
+def test_sample_ratio_mismatch_and_guardrail_pause_are_flagged_loudly(workspace: Workspace, chromium: str,
+                                                                     tmp_path: Path):
     lift_rows = [
         _lift_row("balanced_play", 9000, 1080, 1000, 100, 0.1),  # 10% planned, 10% held out
         _lift_row("skewed_play", 9000, 1080, 700, 70, 0.1),  # 7% held out: a broken assignment
@@ -161,3 +162,6 @@ def test_sample_ratio_mismatch_and_guardrail_pause_are_flagged_loudly(workspace:
     assert f"{skewed['lift_abs'] * 100:+.2f} pp [{skewed['ci_low'] * 100:+.2f} pp, {skewed['ci_high'] * 100:+.2f} pp]" \
         in page
     assert "skewed_play  (n 9,000 vs 700)  SRM!" in page
+    # The interval bars are drawn in the browser, not only written into the file.
+    shot = pixels.Screenshot(screenshot(chromium, html, tmp_path / "report.png", height=SCREEN_HEIGHT))
+    assert shot.count(charts.SIGNATURES["lift_conversion"]) >= MIN_CHART_PIXELS

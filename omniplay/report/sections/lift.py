@@ -141,6 +141,8 @@ def _chart_label(row: dict) -> str:
 
 
 def _verdict(row: dict) -> str:
+    if row["is_srm"]:  # whatever the interval says, the arms are broken
+        return charts.VERDICTS[3]
     if row["ci_low"] > 0:
         return charts.VERDICTS[0]
     if row["ci_high"] < 0:
