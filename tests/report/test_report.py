@@ -143,10 +143,14 @@ def test_sample_ratio_mismatch_and_guardrail_pause_are_flagged_loudly(workspace:
             con.execute(f"create table marts.{table} as select * from (values "
                         + ", ".join("(" + ", ".join("?" * len(names)) + ")" for _ in rows)
                         + f") as t({', '.join(names)})", [row[name] for row in rows for name in names])
+        # A broken holdout assignment (global scope) is flagged the same way.
+        con.execute("update marts.rpt_holdout_srm set holdout_profiles = 2 * holdout_profiles, p_value = 1e-12, "
+                    "is_mismatch = true where scope = 'global'")
     html = tmp_path / "report.html"
     done = workspace.omniplay("report", "--html", str(html))
     assert done.returncode == 0, done.stdout + done.stderr
     out = " ".join(done.stdout.split())
+    assert "SAMPLE RATIO MISMATCH in holdout assignment, scope global" in out
     assert "SAMPLE RATIO MISMATCH: skewed_play" in out
     assert "SAMPLE RATIO MISMATCH: balanced_play" not in out
     assert "PAUSED by guardrail since 2026-06-01 02:00:00: noisy_play" in out
@@ -156,6 +160,7 @@ def test_sample_ratio_mismatch_and_guardrail_pause_are_flagged_loudly(workspace:
     assert re.search(r'<div class="alert">SAMPLE RATIO MISMATCH: skewed_play', page)
     flagged = re.findall(r'<tr class="flagged"><td>([^<]+)</td>', page)
     assert "skewed_play" in flagged and "balanced_play" not in flagged and "noisy_play" in flagged
+    assert "global" in flagged
     assert re.search(r'<figure data-chart="lift_conversion">\s*<svg', page)
     # Sample sizes and the interval are printed, not just the estimate.
     skewed = lift_rows[1]

@@ -68,7 +68,8 @@ def _lift(source: ReportSource, out: Section) -> None:
             flagged.add(key)
             out.alerts.append(
                 f"SAMPLE RATIO MISMATCH: {_label(row)} (run {row['run_date'] or '?'}, channel {row['channel']}): "
-                f"{row['n_treatment']:,} treated vs {row['n_control']:,} control is not the planned split "
+                f"{fmt.count(row['n_treatment'])} treated vs {fmt.count(row['n_control'])} control "
+                f"is not the planned split "
                 f"(chi-square p = {fmt.p_value(row['srm_p_value'])} < {SRM_ALPHA}). Do not trust this lift: "
                 f"find why assignment or exposure differs between the arms."
             )
@@ -132,7 +133,7 @@ def _label(row: dict) -> str:
 
 
 def _chart_label(row: dict) -> str:
-    label = f"{_label(row)}  (n {row['n_treatment']:,} vs {row['n_control']:,})"
+    label = f"{_label(row)}  (n {fmt.count(row['n_treatment'])} vs {fmt.count(row['n_control'])})"
     if row["is_srm"]:
         label += "  SRM!"
     if row["is_mature"] is False:
@@ -210,8 +211,9 @@ def _assignment_srm(source: ReportSource, out: Section) -> None:
         if row["is_mismatch"]:
             table.alert_rows.add(len(table.rows))
             out.alerts.append(
-                f"SAMPLE RATIO MISMATCH in holdout assignment, scope {row['scope']}: {row['holdout_profiles']:,} "
-                f"held out where {row['expected_holdout_profiles']:,.0f} were planned (p = "
+                f"SAMPLE RATIO MISMATCH in holdout assignment, scope {row['scope']}: "
+                f"{fmt.count(row['holdout_profiles'])} held out where "
+                f"{fmt.number(row['expected_holdout_profiles'], 0)} were planned (p = "
                 f"{fmt.p_value(row['p_value'])}); every lift using this holdout is suspect."
             )
         table.rows.append([

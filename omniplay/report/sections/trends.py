@@ -45,7 +45,8 @@ def _kpis(source: ReportSource, out: Section, runs: int) -> None:
         out.notes.append(f"{schema}.{KPI_MODEL} has no snapshot yet.")
         return
     snapshots = sorted({row["as_of"] for row in rows})
-    blended = [{"kpi": _kpi_label(r["kpi"]), "as_of": r["as_of"], "value": r["value"] * (1 if _is_hours(r["kpi"]) else 100)}
+    blended = [{"kpi": _kpi_label(r["kpi"]), "as_of": r["as_of"],
+                "value": r["value"] if _is_hours(r["kpi"]) else r["value"] * 100}
                for r in rows if r["channel"] == "all" and r["value"] is not None]
     if blended:
         chart = charts.kpi_trend_chart(blended)
@@ -132,4 +133,6 @@ def _counts(text) -> dict[str, int]:
         counts = json.loads(text or "{}")
     except ValueError:
         return {}
-    return {str(k): int(v) for k, v in counts.items() if isinstance(v, (int, float))} if isinstance(counts, dict) else {}
+    if not isinstance(counts, dict):
+        return {}
+    return {str(k): int(v) for k, v in counts.items() if isinstance(v, (int, float))}
