@@ -8,15 +8,21 @@ model no longer has. Plays appear as exposures, one per play, audience -> queue.
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
 from omniplay.plays import load_plays
 from tests.docs.coverage import catalog_columns, documented_nodes, undocumented
-from tests.support.dbt import BuildRun
+from tests.support.dbt import PROJECT_DIR, BuildRun
 
 pytestmark = pytest.mark.dbt
 
@@ -62,3 +68,32 @@ def test_every_play_is_an_exposure_from_audience_to_queue(docs_site: tuple[Path,
         assert set(exposure["depends_on"]["nodes"]) == {f"model.omniplay.{loaded.model}",
                                                         "model.omniplay.activation_queue"}
     assert len(exposures) == len(plays)
+
+
+def test_docs_are_served_over_http(docs_site: tuple[Path, BuildRun]) -> None:
+    """`omniplay docs --serve` serves the generated site (here the server alone, on a free port)."""
+    index, build = docs_site
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, **build.project.env, "PYTHONPATH": str(PROJECT_DIR)}
+    server = subprocess.Popen(
+        [sys.executable, "-c", f"from omniplay.docs import serve_docs; from omniplay.settings import Settings; "
+                               f"serve_docs(Settings.from_env(), port={port})"],
+        env=env, cwd=build.project.root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/index.html", timeout=5)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stderr.read().decode()[-2000:]
+                assert time.monotonic() < deadline, "dbt docs serve did not answer within 60 s"
+                time.sleep(0.5)
+        assert response.status_code == 200 and response.content == index.read_bytes()
+        catalog = httpx.get(f"http://127.0.0.1:{port}/catalog.json", timeout=5)
+        assert catalog.status_code == 200 and "nodes" in catalog.json()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
