@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import chromium
 from tests.support import postgres as pg
 from tests.support.dbt import BuildRun, DbtProject, generate_test_dataset
 
@@ -40,6 +41,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         terminalreporter.write_line(f"set {REQUIRE_POSTGRES_ENV}=1 to make this a failure instead of a skip")
     for event in pg.events:
         terminalreporter.write_line(f"postgres setup: {event}")
+    for event in chromium.events:
+        terminalreporter.write_line(f"chromium setup: {event}")
 
 
 @pytest.fixture(scope="session")
