@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from tests.adapters import segment_spec
@@ -53,3 +54,15 @@ def adapters_build(source_data: Path, snowplow_it: Path, tmp_path_factory: pytes
         load_snowplow_events(con, snowplow_it / "source" / "snowplow_web_events.csv")
         segment_spec.load(con)
     return project.build(select=SELECT, exclude=EXCLUDE, vars={"omniplay__event_sources": ADAPTERS})
+
+
+@pytest.fixture(scope="session")
+def upstream(snowplow_it: Path) -> dict[str, object]:
+    """The integration-test events and the (domain_userid, stitched_user_id) pairs upstream expects."""
+    events = pd.read_csv(snowplow_it / "source" / "snowplow_web_events.csv", dtype=str,
+                         parse_dates=["collector_tstamp", "dvce_created_tstamp"])
+    sessions = pd.read_csv(snowplow_it / "expected_default" / "snowplow_web_sessions_expected.csv", dtype=str)
+    page_views = pd.read_csv(snowplow_it / "expected_default" / "snowplow_web_page_views_expected.csv", dtype=str)
+    expected = pd.concat([sessions[["domain_userid", "stitched_user_id"]],
+                          page_views[["domain_userid", "stitched_user_id"]]]).dropna(subset=["domain_userid"])
+    return {"events": events, "expected": expected.drop_duplicates()}

@@ -12,8 +12,6 @@ every browser; tests/adapters/test_segment_spec_adapters.py pins the case where 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
@@ -36,17 +34,6 @@ def upstream_latest_login(events: pd.DataFrame) -> dict[str, str]:
                .drop_duplicates("event_id", keep="first"))
     logged_in = deduped.dropna(subset=["domain_userid", "user_id"]).sort_values("collector_tstamp", kind="stable")
     return logged_in.groupby("domain_userid").user_id.last().to_dict()
-
-
-@pytest.fixture(scope="module")
-def upstream(snowplow_it: Path) -> dict[str, object]:
-    events = pd.read_csv(snowplow_it / "source" / "snowplow_web_events.csv", dtype=str,
-                         parse_dates=["collector_tstamp", "dvce_created_tstamp"])
-    sessions = pd.read_csv(snowplow_it / "expected_default" / "snowplow_web_sessions_expected.csv", dtype=str)
-    page_views = pd.read_csv(snowplow_it / "expected_default" / "snowplow_web_page_views_expected.csv", dtype=str)
-    expected = pd.concat([sessions[["domain_userid", "stitched_user_id"]],
-                          page_views[["domain_userid", "stitched_user_id"]]]).dropna(subset=["domain_userid"])
-    return {"events": events, "expected": expected.drop_duplicates()}
 
 
 def cookie_logins(build: BuildRun) -> dict[str, str | None]:
