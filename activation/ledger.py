@@ -64,7 +64,16 @@ OPT_OUTS_COLUMNS: tuple[tuple[str, str], ...] = (
     ("message_id", "varchar(128)"),
     ("occurred_at", "timestamp not null"),
 )
-TABLES = {"sends": SENDS_COLUMNS, "runs": RUNS_COLUMNS, "opt_outs": OPT_OUTS_COLUMNS}
+# `omniplay plays resume`: a play paused by a guardrail counts again from resumed_at (docs/measurement.md).
+PLAY_RESUMES_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("resume_id", "varchar(64) not null primary key"),
+    ("play_id", "varchar(128) not null"),
+    ("resumed_at", "timestamp not null"),
+    ("resumed_by", "varchar(128)"),
+    ("note", "varchar(1024)"),
+)
+TABLES = {"sends": SENDS_COLUMNS, "runs": RUNS_COLUMNS, "opt_outs": OPT_OUTS_COLUMNS,
+          "play_resumes": PLAY_RESUMES_COLUMNS}
 RUN_COUNT_COLUMNS = ("planned", "sent", "rejected", "failed", "ambiguous", "deferred", "expired")
 
 

@@ -89,7 +89,7 @@ def _describe(loaded, now: datetime, last_run: dict | None, project_dir) -> dict
         "decision_period": play.decision_period,
         "windows": {c: w.model_dump() for c, w in play.windows.items()},
         "conversion": play.conversion.model_dump() if play.conversion else None,
-        "cost": dict(play.cost),
+        "cost": dict(play.cost or {}),
         "version": play_version(loaded.raw, digest),
         "last_run": {k: (_iso(v) if isinstance(v, datetime) else v) for k, v in last_run.items()} if last_run else None,
     }
@@ -173,3 +173,24 @@ def sync(project_dir: ProjectDir = None) -> None:
         typer.echo(f"updated {path.relative_to(settings.project_dir)}")
     if not changed:
         typer.echo("plays wiring up to date")
+
+
+@app.command("resume")
+def resume(
+    play_id: Annotated[str, typer.Argument(help="Play id of a play paused by a guardrail.")],
+    project_dir: ProjectDir = None,
+    target: Target = None,
+    note: Annotated[str | None, typer.Option("--note", help="Why it is safe to resume (kept in the state table).")] = None,
+    resumed_by: Annotated[str | None, typer.Option("--by", envvar="USER", help="Who resumes it.")] = None,
+) -> None:
+    """Re-enable a play a guardrail paused (paused_guardrail); the next build selects it again."""
+    from omniplay.guardrails import resume_play
+    from omniplay.plays import find_play
+    from omniplay.settings import Settings
+    from omniplay.warehouse import connect
+
+    settings = Settings.from_env(project_dir, target)
+    find_play(settings.project_dir, play_id)
+    with connect(settings) as warehouse:
+        at = resume_play(warehouse, play_id, resumed_by=resumed_by, note=note)
+    typer.echo(f"play {play_id} resumed at {_iso(at)}; the next build selects it again")

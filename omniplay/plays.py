@@ -79,7 +79,7 @@ class Frequency(_Strict):
 
 
 class Conversion(_Strict):
-    """What counts as a conversion and for how long after the message."""
+    """What counts as a conversion and the attribution window after the decision (docs/measurement.md)."""
 
     event_types: list[str] = Field(min_length=1)
     window_days: int = Field(ge=1, le=366)
@@ -130,7 +130,7 @@ class Play(_Strict):
     expires_after: timedelta = timedelta(hours=24)
     decision_period: Literal["hour", "day", "week"] = "day"
     conversion: Conversion | None = None
-    cost: dict[Channel, float] = Field(default_factory=dict)
+    cost: dict[Channel, float] | None = None
     windows: dict[Channel, Window] = Field(default_factory=dict)
     destinations: dict[Channel, str] = Field(default_factory=dict)
 
@@ -175,11 +175,17 @@ class Play(_Strict):
 
     @field_validator("cost")
     @classmethod
-    def _costs(cls, value: dict[str, float]) -> dict[str, float]:
-        for channel, amount in value.items():
+    def _costs(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        for channel, amount in (value or {}).items():
             if amount < 0:
                 raise ValueError(f"{channel}: a cost cannot be negative")
         return value
+
+    @property
+    def attribution_days(self) -> int:
+        """Days after the decision its outcomes count for (conversion.window_days)."""
+        assert self.conversion is not None  # required by _measurement
+        return self.conversion.window_days
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Play:
@@ -187,6 +193,20 @@ class Play(_Strict):
             raise ValueError("store_task: adds a store task beside the customer message; do not also list store in channels")
         if self.intent is not None and self.intent.channel not in self.channels:
             raise ValueError(f"intent.channel: {self.intent.channel!r} is not one of the play's channels {self.channels}")
+        return self._measurement()
+
+    def _measurement(self) -> Play:
+        """Lift needs an attribution window and a price for every channel the play can use."""
+        if self.conversion is None:
+            raise ValueError("conversion: is required for lift measurement - what counts as a conversion and the "
+                             "attribution window after the decision, e.g. {event_types: [purchase], window_days: 7}")
+        used = [*self.channels, *(["store"] if self.store_task else [])]
+        if self.cost is None:
+            raise ValueError("cost: is required for cost per incremental acquisition - the cost of one message per "
+                             f"channel, e.g. {{{', '.join(f'{c}: 0.01' for c in used)}}}")
+        missing = [c for c in used if c not in self.cost]
+        if missing:
+            raise ValueError(f"cost: has no price for {', '.join(missing)} (the play can use {', '.join(used)})")
         return self
 
 

@@ -1,4 +1,4 @@
-{#- The send ledger (`sends`), run log (`runs`) and provider opt-outs as portable
+{#- The send ledger (`sends`), run log (`runs`), provider opt-outs and guardrail resumes as portable
     `create ... if not exists` statements: the same DDL as activation/ledger.py `ddl()`
     (the activation engine's), replicated here because dbt cannot import it;
     tests/decisions/test_state_ddl.py checks the two agree column for column. -#}
@@ -51,10 +51,17 @@
             ('message_id', 'varchar(128)'),
             ('occurred_at', 'timestamp not null'),
         ],
+        'play_resumes': [
+            ('resume_id', 'varchar(64) not null primary key'),
+            ('play_id', 'varchar(128) not null'),
+            ('resumed_at', 'timestamp not null'),
+            ('resumed_by', 'varchar(128)'),
+            ('note', 'varchar(1024)'),
+        ],
     } -%}
     {%- set quoted = '"' ~ schema ~ '"' -%}
     {%- set statements = ['create schema if not exists ' ~ quoted] -%}
-    {%- for table in ['sends', 'runs', 'opt_outs'] -%}
+    {%- for table in ['sends', 'runs', 'opt_outs', 'play_resumes'] -%}
         {%- set body = [] -%}
         {%- for name, type in tables[table] -%}
             {%- do body.append(name ~ ' ' ~ type) -%}

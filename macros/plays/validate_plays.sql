@@ -116,6 +116,23 @@
         {%- for channel, amount in play.cost.items() if amount is not number or amount < 0 -%}
             {%- do problems.append("cost." ~ channel ~ ": must be a number >= 0") -%}
         {%- endfor -%}
+        {#- Lift measurement (docs/measurement.md): an attribution window and a price per usable channel. -#}
+        {%- set conversion = play.conversion -%}
+        {%- if conversion is not mapping -%}
+            {%- do problems.append("conversion: is required for lift measurement - what counts as a conversion and the attribution window after the decision, e.g. {event_types: [purchase], window_days: 7}") -%}
+        {%- elif conversion.get('window_days') is not number or conversion.window_days < 1 or conversion.window_days > 366 or conversion.window_days != conversion.window_days | int -%}
+            {%- do problems.append("conversion.window_days: the attribution window must be whole days from 1 to 366") -%}
+        {%- elif conversion.get('event_types') is string or conversion.get('event_types') is not iterable or not conversion.get('event_types') -%}
+            {%- do problems.append("conversion.event_types: must be a non-empty list of event types, e.g. [purchase]") -%}
+        {%- endif -%}
+        {%- set used = (play.channels if play.channels is iterable and play.channels is not string else []) + (['store'] if play.store_task is sameas true else []) -%}
+        {%- if play.raw.get('cost') is none -%}
+            {%- do problems.append("cost: is required for cost per incremental acquisition - the cost of one message per channel (" ~ used | join(', ') ~ ")") -%}
+        {%- else -%}
+            {%- for channel in used if channel not in play.cost -%}
+                {%- do problems.append("cost: has no price for " ~ channel ~ " (the play can use " ~ used | join(', ') ~ ")") -%}
+            {%- endfor -%}
+        {%- endif -%}
         {%- if problems -%}
             {{ exceptions.raise_compiler_error(where ~ problems[0]) }}
         {%- endif -%}

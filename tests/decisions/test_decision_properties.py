@@ -61,7 +61,7 @@ def _utc(value: datetime) -> datetime:
 
 def read_results(project: DbtProject):
     decisions = project.query(
-        "select profile_id, play_id, outcome, selected_email, selected_sms, selected_store "
+        "select profile_id, play_id, outcome, selected_email, selected_sms, selected_store, ghost_outcome "
         "from marts.fct_play_decisions")
     queue = project.query(
         "select message_id, profile_id, play_id, channel, address, recipient_timezone, not_before, not_after, "
@@ -81,9 +81,11 @@ def check_world(world: World, decisions: list[tuple], queue: list[tuple]) -> Non
     wrong = [(k, row[2], expected[k].outcome) for row in decisions
              if expected[(k := (row[0], row[1]))].outcome != row[2]]
     assert not wrong, f"{len(wrong)} outcome(s) differ (candidate, built, expected): {wrong[:5]}"
-    for profile, play, outcome, *flags in decisions:
+    for profile, play, outcome, *flags, ghost in decisions:
         built = {c for c, on in zip(("email", "sms", "store"), flags, strict=True) if on}
         assert built == set(expected[profile, play].selected), (profile, play, built)
+        # Held-out candidates: the would-be outcome the lift control arm is built from.
+        assert ghost == expected[profile, play].ghost, (profile, play, ghost, expected[profile, play].ghost)
 
     # The queue: one row per selected channel, with exactly the expected window.
     assert len({row[0] for row in queue}) == len(queue), "message_id is not unique"

@@ -2,8 +2,8 @@
 warehouse, plus an independent Python model of what the decisions must be.
 
 The decision models (models/marts/decisions, models/activation) are built for real with
-`dbt build --select reason_codes int_play_contact_history int_play_audiences+`; everything upstream of them
-(dim_profiles, dim_profile_consent, dim_holdout_assignments, stg_stores__stores, the
+`dbt build --select reason_codes int_play_contact_history int_play_audiences+` (decisions and queue only);
+everything upstream of them (dim_profiles, dim_profile_consent, dim_holdout_assignments, dim_play_status, stg_stores__stores, the
 aud_* audiences and the send ledger) is a fixture table at the relation dbt resolves the
 ref to. Many generated profiles share one build, each keyed apart by its own profile id.
 
@@ -27,7 +27,9 @@ from omniplay.plays import LoadedPlay, load_plays
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 CHANNELS = ("email", "sms", "store")
-DECISION_SELECTION = ["reason_codes", "int_play_contact_history", "int_play_audiences+"]
+# The decision models and the queue; the lift models downstream need the event stream.
+DECISION_SELECTION = ["reason_codes", "int_play_contact_history", "int_play_audiences+,path:models/marts/decisions",
+                      "int_play_audiences+,path:models/activation"]
 SMS_WINDOW = (time(8, 0), time(21, 0))
 COUNTED_STATUSES = ("pending", "sent", "ambiguous")
 DEFAULT_CAPS = {"any": {"max": 3, "days": 7}, "sms": {"max": 1, "days": 3}, "store": {"max": 1, "days": 14}}
@@ -147,6 +149,10 @@ def write_world(con, world: World, *, placeholder: str = "?") -> None:
         "drop table if exists marts.dim_holdout_assignments",
         "create table marts.dim_holdout_assignments (profile_id varchar, scope varchar, arm varchar, "
         "status varchar, assigned_at timestamp)",
+        # Guardrail status (models/marts/measurement): no play paused in these worlds.
+        "drop table if exists marts.dim_play_status",
+        "create table marts.dim_play_status (play_id varchar, is_enabled boolean, is_paused boolean, "
+        "last_paused_at timestamp, last_breached_metrics varchar, last_resumed_at timestamp)",
         "drop table if exists staging.stg_stores__stores",
         "create table staging.stg_stores__stores (store_id varchar, store_name varchar, timezone varchar, "
         "opening_time_local time, closing_time_local time, is_online boolean)",
@@ -285,6 +291,7 @@ class Expected:
     outcome: str
     selected: frozenset[str]
     windows: dict[str, tuple[datetime, datetime]]
+    ghost: str | None = None  # a held-out candidate: the outcome it would have had
 
 
 def expected_decisions(world: World) -> dict[tuple[str, str], Expected]:
@@ -310,9 +317,8 @@ def expected_decisions(world: World) -> dict[tuple[str, str], Expected]:
             if not any(usable.values()):
                 out[person.profile_id, play.id] = Expected("compliance", frozenset(), {})
                 continue
-            if "global" in person.holdouts or play.id in person.holdouts:
-                out[person.profile_id, play.id] = Expected("holdout", frozenset(), {})
-                continue
+            # Held out: settled anyway as a ghost (what the play would have decided).
+            held = "global" in person.holdouts or play.id in person.holdouts
             within_cap = True
             if play.frequency:
                 within_cap = ledger_count(world, person, play.frequency.days, play_id=play.id,
@@ -346,9 +352,15 @@ def expected_decisions(world: World) -> dict[tuple[str, str], Expected]:
                 outcome = "lower_priority"
             else:
                 outcome = "no_channel"
-            for c in selected:
-                used[c] += 1
-                used["any"] += 1
+            # A ghost pick uses nothing up, except in the global control group, which is
+            # settled as if it did not exist (a play's own holdout still applies there).
+            if play.id not in person.holdouts:
+                for c in selected:
+                    used[c] += 1
+                    used["any"] += 1
+            if held:
+                out[person.profile_id, play.id] = Expected("holdout", frozenset(), {}, ghost=outcome)
+                continue
             out[person.profile_id, play.id] = Expected(outcome, frozenset(selected),
                                                        {c: windows[c] for c in selected})
     return out

@@ -1,7 +1,7 @@
 {#-
     The "why not sent" ledger: exactly one row per candidate (run, profile, play) with
-    one outcome, in this order: no_consent, compliance, holdout (int_play_candidates),
-    then contact_budget, lower_priority, no_channel, else selected.
+    one outcome, in this order: paused_guardrail, no_consent, compliance, holdout
+    (int_play_candidates), then contact_budget, lower_priority, no_channel, else selected.
 
     Plays are settled one after another per profile in decision order (priority, then
     play id; omniplay.plays), each seeing what the earlier ones took in this run:
@@ -15,6 +15,14 @@
     A play that gets nothing is contact_budget when no usable channel had budget left,
     lower_priority when the channels with budget were taken by earlier plays, else
     no_channel (no delivery window before the play expires).
+
+    Held-out candidates are settled too, as ghosts (the "ghost ads" design of lift
+    measurement): `ghost_outcome` / `ghost_channel` say what the play would have decided
+    had the profile not been held out, so the control arm is "would have been selected"
+    exactly as the treatment arm is "selected" (docs/measurement.md). A ghost pick never
+    uses up budget or a channel for the plays after it, except in the global control
+    group, which is settled as if it did not exist (the play holdouts still apply there):
+    that is the world the global comparison stands in for. Ghosts never reach the queue.
 -#}
 {%- set plays = omniplay.plays() -%}
 {%- set caps = omniplay.contact_caps() -%}
@@ -31,7 +39,7 @@ candidates as (
 
 eligible as (
 
-    select * from candidates where pre_outcome is null
+    select * from candidates where pre_outcome is null or pre_outcome = 'holdout'
 
 ),
 
@@ -48,6 +56,7 @@ wide as (
         {%- set i = loop.index %}
         {%- set p = 'p' ~ i %}
         max(case when play_rank = {{ i }} then 1 else 0 end) = 1 as {{ p }}_has,
+        max(case when play_rank = {{ i }} and in_play_holdout then 1 else 0 end) = 1 as {{ p }}_ghost,
         max(case when play_rank = {{ i }} and is_high_intent then 1 else 0 end) = 1 as {{ p }}_high_intent,
         max(case when play_rank = {{ i }} and within_play_cap then 1 else 0 end) = 1 as {{ p }}_within_cap,
         {%- for channel in channels %}
@@ -144,10 +153,10 @@ step{{ i }} as {{ omniplay.materialized_cte() }} (
             else coalesce({{ p }}_blocked, 'no_channel')
         end as {{ p }}_outcome,
         {%- for channel in channels %}
-        used_{{ channel }}_{{ prev }} + case when {{ p }}_sel_{{ channel }} then 1 else 0 end as used_{{ channel }}_{{ i }},
+        used_{{ channel }}_{{ prev }} + case when {{ p }}_sel_{{ channel }} and not {{ p }}_ghost then 1 else 0 end as used_{{ channel }}_{{ i }},
         {%- endfor %}
         used_any_{{ prev }}
-            {%- for channel in channels %} + case when {{ p }}_sel_{{ channel }} then 1 else 0 end{% endfor %} as used_any_{{ i }}
+            {%- for channel in channels %} + case when {{ p }}_sel_{{ channel }} and not {{ p }}_ghost then 1 else 0 end{% endfor %} as used_any_{{ i }}
 
     from step{{ i }}_pick
 
@@ -160,29 +169,30 @@ settled as (
 
 ),
 
-final as (
+settled_outcomes as (
 
     select
-        cast({{ dbt.date_trunc('day', 'candidates.as_of_at') }} as date) as run_date,
-        candidates.as_of_at as decided_at,
+        candidates.run_date,
+        candidates.as_of_at,
         candidates.profile_id,
         candidates.play_id,
         candidates.priority,
         candidates.persona,
+        candidates.pre_outcome,
+        candidates.pre_outcome_detail,
+        candidates.holdout_scope,
         case
-            when candidates.pre_outcome is not null then candidates.pre_outcome
             {%- for play in plays %}
             when candidates.play_rank = {{ loop.index }} then settled.p{{ loop.index }}_outcome
             {%- endfor %}
-        end as outcome,
-        candidates.pre_outcome_detail as outcome_detail,
+        end as settled_outcome,
         {%- for channel in channels %}
         coalesce(case
             {%- for play in plays %}
             when candidates.play_rank = {{ loop.index }} then settled.p{{ loop.index }}_sel_{{ channel }}
             {%- endfor %}
             else false
-        end, false) as selected_{{ channel }},
+        end, false) as settled_{{ channel }},
         {%- endfor %}
         {#- The customer-facing channel when there is one, else the store task. -#}
         case
@@ -196,12 +206,40 @@ final as (
                 end
             {%- endfor %}
             else cast(null as {{ dbt.type_string() }})
-        end as channel
+        end as settled_channel
 
-    from candidates
+    from (
+        select
+            *,
+            cast({{ dbt.date_trunc('day', 'as_of_at') }} as date) as run_date
+        from candidates
+    ) as candidates
     left join settled
         on candidates.profile_id = settled.profile_id
-        and candidates.pre_outcome is null
+        and (candidates.pre_outcome is null or candidates.pre_outcome = 'holdout')
+
+),
+
+final as (
+
+    select
+        run_date,
+        as_of_at as decided_at,
+        profile_id,
+        play_id,
+        priority,
+        persona,
+        coalesce(pre_outcome, settled_outcome) as outcome,
+        pre_outcome_detail as outcome_detail,
+        {%- for channel in channels %}
+        pre_outcome is null and settled_{{ channel }} as selected_{{ channel }},
+        {%- endfor %}
+        case when pre_outcome is null then settled_channel end as channel,
+        case when pre_outcome = 'holdout' then settled_outcome end as ghost_outcome,
+        case when pre_outcome = 'holdout' then settled_channel end as ghost_channel,
+        case when pre_outcome = 'holdout' then holdout_scope end as holdout_scope
+
+    from settled_outcomes
 
 )
 

@@ -3,7 +3,8 @@
     everything the decision needs, per channel (email, sms, store): consent reason,
     whether the channel is usable (allowed and a valid address), the delivery window
     [not_before, not_after) in UTC, and the checks that do not depend on other plays:
-    `pre_outcome` is no_consent, compliance or holdout (in that order) or null.
+    `pre_outcome` is paused_guardrail (the play is paused by a guardrail, dim_play_status),
+    no_consent, compliance or holdout (in that order) or null.
     fct_play_decisions settles the rest (contact budget, priority, channel).
 
     Windows: SMS inside var('omniplay__sms_window') (08:00-21:00) in the profile's
@@ -65,6 +66,12 @@ stores as (
 contact_history as (
 
     select * from {{ ref('int_play_contact_history') }}
+
+),
+
+play_status as (
+
+    select * from {{ ref('dim_play_status') }}
 
 ),
 
@@ -271,6 +278,7 @@ candidates as (
         recipients.budget_left_sms,
         recipients.budget_left_store,
         recipients.in_global_holdout,
+        coalesce(play_status.is_paused, false) as is_paused,
         case audiences.play_id
             {%- for play in plays %}
             when '{{ play.id }}' then recipients.in_holdout_{{ play.id }}
@@ -312,6 +320,8 @@ candidates as (
         on audiences.play_id = play_config.play_id
     inner join recipients
         on audiences.profile_id = recipients.profile_id
+    left join play_status
+        on audiences.play_id = play_status.play_id
     cross join as_of
 
 ),
@@ -343,6 +353,7 @@ checked as (
             do-not-contact) or a missing address hides the channel's own consent, so it
             is reported by the compliance check that follows. -#}
         case
+            when is_paused then 'paused_guardrail'
             when not (
                 {%- for channel in channels %}
                 coalesce({{ channel }}_reason not in ('opted_out', 'no_consent_record'), false){{ " or" if not loop.last }}
@@ -383,7 +394,13 @@ final as (
                     else 'missing_address'
                 end
             when 'holdout' then case when in_global_holdout then 'global' else play_id end
-        end as pre_outcome_detail
+        end as pre_outcome_detail,
+        {#- Which holdout scope(s) keep the candidate out (lift control arms, fct_play_exposures). -#}
+        case
+            when in_global_holdout and in_play_holdout then 'global_and_play'
+            when in_global_holdout then 'global'
+            when in_play_holdout then 'play'
+        end as holdout_scope
 
     from checked
 
