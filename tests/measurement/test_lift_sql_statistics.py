@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import statsmodels.api as sm
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 from statsmodels.stats._delta_method import NonlinearDeltaCov
@@ -226,16 +226,21 @@ EXPERIMENTS = st.tuples(st.lists(experiment(big=True), min_size=6, max_size=8),
                         st.lists(experiment(), min_size=6, max_size=8)).map(lambda pair: pair[0] + pair[1])
 
 
+# Each example is a dbt build, so no shrinking: a failure reports the drawn example as is.
+NO_SHRINK = [Phase.explicit, Phase.reuse, Phase.generate]
+
+
 @pytest.mark.dbt
-@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=2, deadline=None, phases=NO_SHRINK,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(experiments=EXPERIMENTS)
 def test_rpt_play_lift_equals_statsmodels_on_duckdb(tmp_path_factory, experiments) -> None:
     rows = build_duckdb(tmp_path_factory.mktemp("lift-sql"), experiments)
     assert check(experiments, rows) > 500
 
 
-@settings(max_examples=1, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                                HealthCheck.function_scoped_fixture])
+@settings(max_examples=1, deadline=None, phases=NO_SHRINK,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
 @given(experiments=EXPERIMENTS)
 def test_rpt_play_lift_equals_statsmodels_on_postgres(postgres_server, tmp_path_factory, experiments) -> None:
     database = postgres_server.create_database(f"omniplay_lift_{abs(hash(str(experiments))) % 10**8}")
@@ -249,3 +254,20 @@ def test_rpt_play_lift_equals_statsmodels_on_postgres(postgres_server, tmp_path_
                                   data_dir=Path("/nonexistent"), extra_env=postgres_server.env(database))
     rows = _build(project)
     assert check(experiments, rows) > 500
+
+
+@pytest.mark.dbt
+def test_normal_tail_and_chi_square_macros_match_scipy_to_double_precision(tmp_path: Path) -> None:
+    """omniplay.normal_sf and chi_square_p_value_df1 in SQL, across the body and both tails."""
+    from tests.journeys.inline import inline_query
+
+    project = DbtProject.isolated(tmp_path, target="duckdb", data_dir=tmp_path / "no-sources")
+    z = [float(v) for v in np.r_[np.linspace(-9, 9, 181), [-40.0, 7.0710678, 7.0710679, 12.5, 36.9, 37.1, 50.0]]]
+    values = " union all ".join(f"select cast({v!r} as double) as z" for v in z)
+    sql = (f"select z, {{{{ omniplay.normal_sf('z') }}}} as sf, "
+           f"{{{{ omniplay.chi_square_p_value_df1('z * z') }}}} as chi from ({values}) as t order by z")
+    rows = inline_query(project, sql)
+    assert len(rows) == len(z)
+    for value, sf, chi in rows:
+        assert math.isclose(sf, sps.norm.sf(value), rel_tol=1e-12, abs_tol=1e-15), value
+        assert math.isclose(chi, sps.chi2.sf(value * value, 1), rel_tol=1e-12, abs_tol=1e-15), value

@@ -259,12 +259,12 @@ final as (
         case when has_arms and lift_abs_se > 0 then lift_abs - {{ z }} * lift_abs_se end as ci_low,
         case when has_arms and lift_abs_se > 0 then lift_abs + {{ z }} * lift_abs_se end as ci_high,
         z_statistic,
-        {{ omniplay.normal_sf('z_statistic') }} * 2.0 as p_value,
+        2.0 * {{ omniplay.normal_sf('abs(z_statistic)') }} as p_value,
         case when has_arms then lift_rel end as lift_rel,
         case when has_arms then lift_rel_se end as lift_rel_se,
         case when has_arms and lift_rel_se > 0 then lift_rel - {{ z }} * lift_rel_se end as lift_rel_ci_low,
         case when has_arms and lift_rel_se > 0 then lift_rel + {{ z }} * lift_rel_se end as lift_rel_ci_high,
-        {{ omniplay.normal_sf('lift_rel_z') }} * 2.0 as lift_rel_p_value,
+        2.0 * {{ omniplay.normal_sf('abs(lift_rel_z)') }} as lift_rel_p_value,
         case when n_treatment + n_control > 0 then expected_control / (n_treatment + n_control) end
             as expected_control_share,
         srm_chi_square,
@@ -280,7 +280,7 @@ final as (
         case when has_arms then cuped_se end as cuped_lift_abs_se,
         case when has_arms and cuped_se > 0 then cuped_lift_abs - {{ z }} * cuped_se end as cuped_ci_low,
         case when has_arms and cuped_se > 0 then cuped_lift_abs + {{ z }} * cuped_se end as cuped_ci_high,
-        {{ omniplay.normal_sf('cuped_z') }} * 2.0 as cuped_p_value,
+        2.0 * {{ omniplay.normal_sf('abs(cuped_z)') }} as cuped_p_value,
         case when has_arms then cuped_lift_rel end as cuped_lift_rel,
         case when has_arms and cuped_lift_rel_se > 0 then cuped_lift_rel - {{ z }} * cuped_lift_rel_se end
             as cuped_lift_rel_ci_low,
