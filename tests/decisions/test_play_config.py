@@ -147,7 +147,10 @@ def test_play_version_follows_config_and_template(tmp_path: Path) -> None:
     ({"schedule": {"cron": "0 9 * *", "timezone": "UTC"}}, "schedule.cron: '0 9 * *' has 4 fields"),
     ({"holdout_pct": 150}, "holdout_pct: must be a percentage from 0 to 100"),
     ({"template": None}, "template: is required"),
-], ids=["channel", "cron", "percentage", "template"])
+    # Lift measurement (docs/measurement.md): an attribution window and a price per usable channel.
+    ({"conversion": None}, "conversion: is required for lift measurement"),
+    ({"cost": {"email": 0.001, "sms": 0.04}}, "cost: has no price for store"),
+], ids=["channel", "cron", "percentage", "template", "window", "cost"])
 def test_dbt_build_fails_on_run_start_naming_file_play_and_field(tmp_path: Path, changes: dict, field: str) -> None:
     project_dir = copy_project(tmp_path / "project", whole=True)
     edit_play(project_dir, **changes)

@@ -1,7 +1,8 @@
 """Every play declares what lift needs: an attribution window (conversion) and costs.
 
-Both checks - the pydantic loader (`omniplay plays validate`, exit 2) and the build's
-on-run-start - refuse a play without them, naming the file, the play and the field.
+The pydantic loader (`omniplay plays validate`, exit 2) refuses a play without them,
+naming the file, the play and the field; the build's on-run-start does too
+(tests/decisions/test_play_config.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from cli.main import app
 from omniplay.errors import ConfigError
 from omniplay.plays import load_plays
 from tests.decisions.test_play_config import PLAY_FILE, copy_project, edit_play
-from tests.support.dbt import DbtProject
 
 MISSING = [
     ({"conversion": None}, "conversion: is required for lift measurement"),
@@ -49,23 +49,6 @@ def test_cli_exits_2_without_a_window(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["plays", "validate", "--project-dir", str(project)])
     assert result.exit_code == 2, result.output
     assert f"{PLAY_FILE}: play 'cart_abandoners': conversion: is required" in result.output
-
-
-@pytest.mark.dbt
-@pytest.mark.parametrize(("changes", "field"), [
-    ({"conversion": None}, "conversion: is required for lift measurement"),
-    ({"cost": {"email": 0.001, "sms": 0.04}}, "cost: has no price for store"),
-], ids=["window", "cost"])
-def test_the_build_fails_on_run_start_without_window_or_costs(tmp_path: Path, changes: dict, field: str) -> None:
-    project_dir = copy_project(tmp_path / "project", whole=True)
-    edit_play(project_dir, **changes)
-    project = DbtProject.isolated(tmp_path / "run", target="duckdb", data_dir=tmp_path / "no-sources",
-                                  extra_env={"OMNIPLAY_PROJECT_DIR": str(project_dir)})
-    result = project.run("run", select=["int_play_contact_history"], vars={"omniplay__register_source_files": False},
-                         raise_on_failure=False)
-    assert not result.success
-    log = (project.root / "logs" / "dbt.log").read_text()
-    assert f"models/audiences/aud_cart_abandoners.yml: play 'cart_abandoners': {field}" in log
 
 
 def test_plays_resume_writes_the_state_table_and_refuses_a_running_play(tmp_path: Path) -> None:
