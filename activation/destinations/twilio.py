@@ -161,7 +161,7 @@ class TwilioDestination(Destination):
             if conn.sock is None:
                 conn.connect()
             conn.request(method, path, body=body, headers=self._headers)
-        except OSError as exc:
+        except (OSError, http.client.HTTPException) as exc:
             self._drop(conn)
             raise _NotSent(type(exc).__name__) from None
         try:
