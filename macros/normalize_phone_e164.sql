@@ -15,7 +15,7 @@
     {%- set digits = omniplay.phone_digits(phone) -%}
     {%- set international -%}
         case
-            when regexp_replace(trim({{ phone }}), '[^0-9+]', '', 'g') like '+%' then {{ digits }}
+            when {{ omniplay.regexp_replace_all('trim(' ~ phone ~ ')', "'[^0-9+]'", "''") }} like '+%' then {{ digits }}
             when {{ digits }} like '00%' then substr({{ digits }}, 3)
             when {{ calling_code }} = '1' then
                 case

@@ -4,5 +4,5 @@
 {%- endmacro %}
 
 {% macro default__phone_digits(phone) -%}
-    regexp_replace({{ phone }}, '[^0-9]', '', 'g')
+    {{ omniplay.regexp_replace_all(phone, "'[^0-9]'", "''") }}
 {%- endmacro %}

@@ -10,5 +10,9 @@
     {%- if not modules.re.match('^[A-Za-z_][A-Za-z0-9_]*$', schema) -%}
         {{ exceptions.raise_compiler_error("var omniplay__state_schema: '" ~ schema ~ "' is not a plain SQL identifier") }}
     {%- endif -%}
-    {{ return(omniplay.state_tables_ddl(schema) | join(';\n')) }}
+    {#- One statement at a time: Spark runs a single statement per call. -#}
+    {%- for statement in omniplay.state_tables_ddl(schema) -%}
+        {%- do run_query(statement) -%}
+    {%- endfor -%}
+    {{ return('') }}
 {%- endmacro %}

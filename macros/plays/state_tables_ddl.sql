@@ -7,58 +7,7 @@
 {%- endmacro %}
 
 {% macro default__state_tables_ddl(schema) -%}
-    {%- set tables = {
-        'sends': [
-            ('message_id', 'varchar(128) not null primary key'),
-            ('status', 'varchar(16) not null'),
-            ('attempts', 'integer not null'),
-            ('provider_message_id', 'varchar(256)'),
-            ('error_code', 'varchar(64)'),
-            ('error_message', 'varchar(1024)'),
-            ('first_attempt_at', 'timestamp'),
-            ('finished_at', 'timestamp'),
-            ('run_id', 'varchar(64) not null'),
-            ('play_id', 'varchar(128)'),
-            ('profile_id', 'varchar(128)'),
-            ('channel', 'varchar(16)'),
-            ('destination', 'varchar(128)'),
-            ('batch_id', 'varchar(64)'),
-            ('updated_at', 'timestamp not null'),
-        ],
-        'runs': [
-            ('run_id', 'varchar(64) not null'),
-            ('play_id', 'varchar(128) not null'),
-            ('started_at', 'timestamp not null'),
-            ('finished_at', 'timestamp'),
-            ('outcome', 'varchar(16) not null'),
-            ('planned', 'integer not null'),
-            ('sent', 'integer not null'),
-            ('rejected', 'integer not null'),
-            ('failed', 'integer not null'),
-            ('ambiguous', 'integer not null'),
-            ('deferred', 'integer not null'),
-            ('expired', 'integer not null'),
-            ('error_message', 'varchar(1024)'),
-        ],
-        'opt_outs': [
-            ('opt_out_id', 'varchar(128) not null primary key'),
-            ('identifier_type', 'varchar(16) not null'),
-            ('identifier_value', 'varchar(256) not null'),
-            ('channel', 'varchar(16) not null'),
-            ('action', 'varchar(32) not null'),
-            ('source', 'varchar(32) not null'),
-            ('profile_id', 'varchar(128)'),
-            ('message_id', 'varchar(128)'),
-            ('occurred_at', 'timestamp not null'),
-        ],
-        'play_resumes': [
-            ('resume_id', 'varchar(64) not null primary key'),
-            ('play_id', 'varchar(128) not null'),
-            ('resumed_at', 'timestamp not null'),
-            ('resumed_by', 'varchar(128)'),
-            ('note', 'varchar(1024)'),
-        ],
-    } -%}
+    {%- set tables = omniplay.state_tables_columns() -%}
     {%- set quoted = '"' ~ schema ~ '"' -%}
     {%- set statements = ['create schema if not exists ' ~ quoted] -%}
     {%- for table in ['sends', 'runs', 'opt_outs', 'play_resumes'] -%}

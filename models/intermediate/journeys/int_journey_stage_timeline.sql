@@ -4,7 +4,7 @@
         unique_key='profile_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="delete from {{ this }} where stage is null",
+        post_hook="{{ omniplay.delete_where(this, 'stage is null') }}",
     )
 }}
 {#-

@@ -119,11 +119,11 @@ zone_windows as (
         {%- for key, window in zone_specs.items() %},
         {{ omniplay.local_window(
             'start', 'as_of.as_of_at', 'zones.timezone',
-            "cast('" ~ window.start ~ ":00' as time)", "cast('" ~ window.end ~ ":00' as time)"
+            omniplay.cast_time_of_day("'" ~ window.start ~ ":00'"), omniplay.cast_time_of_day("'" ~ window.end ~ ":00'")
         ) }} as {{ key }}_start,
         {{ omniplay.local_window(
             'end', 'as_of.as_of_at', 'zones.timezone',
-            "cast('" ~ window.start ~ ":00' as time)", "cast('" ~ window.end ~ ":00' as time)"
+            omniplay.cast_time_of_day("'" ~ window.start ~ ":00'"), omniplay.cast_time_of_day("'" ~ window.end ~ ":00'")
         ) }} as {{ key }}_end
         {%- endfor %}
 
@@ -137,8 +137,8 @@ store_windows as (
     select
         stores.store_id
         {%- for key, window in store_specs.items() %}
-        {%- set start_time = ("cast('" ~ window.start ~ ":00' as time)") if window else 'stores.opening_time_local' %}
-        {%- set end_time = ("cast('" ~ window.end ~ ":00' as time)") if window else 'stores.closing_time_local' %},
+        {%- set start_time = (omniplay.cast_time_of_day("'" ~ window.start ~ ":00'")) if window else 'stores.opening_time_local' %}
+        {%- set end_time = (omniplay.cast_time_of_day("'" ~ window.end ~ ":00'")) if window else 'stores.closing_time_local' %},
         {{ omniplay.local_window('start', 'as_of.as_of_at', 'stores.timezone', start_time, end_time) }} as store_{{ key }}_start,
         {{ omniplay.local_window('end', 'as_of.as_of_at', 'stores.timezone', start_time, end_time) }} as store_{{ key }}_end
         {%- endfor %}

@@ -4,7 +4,7 @@
         unique_key='profile_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="delete from {{ this }} where first_touch_at is null",
+        post_hook="{{ omniplay.delete_where(this, 'first_touch_at is null') }}",
     )
 }}
 {#- One row per profile with a customer touch: where its journey started, where and when
