@@ -24,7 +24,7 @@ test: setup
 # Re-resolve the pinned set from pyproject.toml (maintainers only).
 lock:
 	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
-	.lockvenv/bin/python -m pip install --quiet -e '.[postgres,test]'
+	.lockvenv/bin/python -m pip install --quiet -e '.[postgres,spark,test]'
 	.lockvenv/bin/python -m pip freeze --exclude-editable | grep -v '^omniplay' > requirements/lock.txt
 	rm -rf .lockvenv
 

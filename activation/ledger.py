@@ -74,15 +74,42 @@ PLAY_RESUMES_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 TABLES = {"sends": SENDS_COLUMNS, "runs": RUNS_COLUMNS, "opt_outs": OPT_OUTS_COLUMNS,
           "play_resumes": PLAY_RESUMES_COLUMNS}
+# The key of each table: what an upsert or update finds a row by (the append-only Spark
+# tables keep the latest row version per key).
+TABLE_KEYS = {"sends": ("message_id",), "runs": ("run_id", "play_id"), "opt_outs": ("opt_out_id",),
+              "play_resumes": ("resume_id",)}
+_SPARK_TYPES = {"varchar": "string", "integer": "int", "timestamp": "timestamp"}
 RUN_COUNT_COLUMNS = ("planned", "sent", "rejected", "failed", "ambiguous", "deferred", "expired")
 
 
-def ddl(schema: str = DEFAULT_STATE_SCHEMA) -> list[str]:
-    """Portable `create ... if not exists` statements for the state schema and its tables."""
+def ddl(schema: str = DEFAULT_STATE_SCHEMA, dialect: str = "") -> list[str]:
+    """Portable `create ... if not exists` statements for the state schema and its tables.
+
+    On Spark (`dialect='spark'`), where Parquet tables cannot be updated, each table is an
+    append-only `<table>__log` (plus `_seq`, the row version) under a view `<table>` that
+    shows the latest version per key (TABLE_KEYS); omniplay.spark_warehouse writes them.
+    """
+    if dialect == "spark":
+        return _spark_ddl(schema)
     statements = [f"create schema if not exists {quote_ident(schema)}"]
     for table, columns in TABLES.items():
         body = ",\n    ".join(f"{name} {type_}" for name, type_ in columns)
         statements.append(f"create table if not exists {quote_ident(schema)}.{table} (\n    {body}\n)")
+    return statements
+
+
+def _spark_ddl(schema: str) -> list[str]:
+    quoted = quote_ident(schema)
+    statements = [f"create schema if not exists {quoted}"]
+    for table, columns in TABLES.items():
+        log = f'{quoted}."{table}__log"'
+        body = ",\n    ".join(f"{name} {_SPARK_TYPES[type_.split()[0].split('(')[0]]}" for name, type_ in columns)
+        statements.append(f"create table if not exists {log} (\n    {body},\n    _seq bigint\n) using parquet")
+        statements.append(
+            f'create or replace view {quoted}."{table}" as select {", ".join(name for name, _ in columns)} '
+            f"from (select *, row_number() over (partition by {', '.join(TABLE_KEYS[table])} "
+            f"order by _seq desc) as _rank from {log}) where _rank = 1"
+        )
     return statements
 
 
@@ -122,7 +149,7 @@ class Ledger:
 
     def ensure(self) -> None:
         """Create the state schema and tables if they are missing."""
-        for statement in ddl(self.schema):
+        for statement in ddl(self.schema, self.wh.dialect):
             self.wh.execute(statement)
 
     def exists(self) -> bool:
@@ -188,15 +215,13 @@ class Ledger:
         ids = list(message_ids)
         if not ids:
             return 0
-        view_sql = (
-            f"update {self.sends} set status = 'ambiguous', error_code = 'interrupted', "
-            f"error_message = ?, finished_at = ?, updated_at = ? "
-            f"where status = 'pending' and message_id in ({{ids}})"
-        )
         for start in range(0, len(ids), 1000):
             chunk = ids[start : start + 1000]
-            self.wh.execute(
-                view_sql.format(ids=", ".join("?" * len(chunk))), (reason, now, now, *chunk)
+            self.wh.update(
+                self.sends,
+                "status = 'ambiguous', error_code = 'interrupted', error_message = ?, finished_at = ?, updated_at = ?",
+                f"status = 'pending' and message_id in ({', '.join('?' * len(chunk))})",
+                (reason, now, now, *chunk),
             )
         return len(ids)
 
@@ -219,10 +244,10 @@ class Ledger:
     # -- runs ---------------------------------------------------------------------------
 
     def start_play(self, run_id: str, play_id: str, started_at: datetime) -> None:
-        self.wh.execute(
-            f"insert into {self.runs} (run_id, play_id, started_at, outcome, "
-            f"{', '.join(RUN_COUNT_COLUMNS)}) values (?, ?, ?, 'running', 0, 0, 0, 0, 0, 0, 0)",
-            (run_id, play_id, started_at),
+        self.wh.insert_row(
+            self.runs,
+            {"run_id": run_id, "play_id": play_id, "started_at": started_at, "outcome": "running",
+             **{c: 0 for c in RUN_COUNT_COLUMNS}},
         )
 
     def finish_play(
@@ -230,9 +255,10 @@ class Ledger:
         error_message: str | None = None,
     ) -> None:
         sets = ", ".join(f"{c} = ?" for c in RUN_COUNT_COLUMNS)
-        self.wh.execute(
-            f"update {self.runs} set {sets}, outcome = ?, finished_at = ?, error_message = ? "
-            f"where run_id = ? and play_id = ?",
+        self.wh.update(
+            self.runs,
+            f"{sets}, outcome = ?, finished_at = ?, error_message = ?",
+            "run_id = ? and play_id = ?",
             (*(int(counts.get(c, 0)) for c in RUN_COUNT_COLUMNS), outcome, finished_at,
              _clip(error_message, 1024), run_id, play_id),
         )
@@ -241,10 +267,7 @@ class Ledger:
         """Runs a crash left `running` are closed as `interrupted`."""
         rows = self.wh.fetchall(f"select count(*) from {self.runs} where outcome = 'running'")
         if rows[0][0]:
-            self.wh.execute(
-                f"update {self.runs} set outcome = 'interrupted', finished_at = ? where outcome = 'running'",
-                (now,),
-            )
+            self.wh.update(self.runs, "outcome = 'interrupted', finished_at = ?", "outcome = 'running'", (now,))
         return int(rows[0][0])
 
     def recent_runs(self, limit: int = 20) -> list[tuple]:

@@ -1,7 +1,8 @@
 """Streams the activation queue in batches, skipping what the ledger already settled.
 
-Rows come out of the warehouse as Arrow record batches (DuckDB) or through a
-server-side cursor (PostgreSQL), so memory stays flat however long the queue is.
+Rows come out of the warehouse as Arrow record batches (DuckDB), through a
+server-side cursor (PostgreSQL) or partition by partition (Spark), so memory stays flat
+however long the queue is.
 Messages already `sent`, `rejected` or `expired` are filtered in SQL: a re-run over a
 finished sync reads nothing. Duplicate message_ids keep their latest decision.
 """
@@ -84,14 +85,11 @@ class QueueReader:
     def _open_rows_sql(self, columns: str) -> tuple[str, list]:
         where, params = self._play_filter()
         if self.has_duplicates():
-            latest = (
-                f"select distinct on (message_id) * from {self.source.queue} {where} "
-                f"order by message_id, decided_at desc"
-            )
+            latest = _latest_per_message(f"select * from {self.source.queue} {where}")
         else:  # the usual case: no sort, the rows stream straight through
             latest = f"select * from {self.source.queue} {where}"
         if not self.ledger_exists:
-            return f"select {columns}, cast(null as varchar) as ledger_status from ({latest}) q", params
+            return f"select {columns}, cast(null as {self.wh.text_type}) as ledger_status from ({latest}) q", params
         final = ", ".join(f"'{s}'" for s in FINAL_STATUSES)
         # `pending` rows are handled by reconciliation before the main pass.
         return (
@@ -121,7 +119,7 @@ class QueueReader:
     def batches(self, batch_size: int = 10_000) -> Iterator[list[dict]]:
         """Yield lists of row dicts (queue columns plus `ledger_status`)."""
         columns = ", ".join(f"q.{c}" for c in QUEUE_COLUMNS if c != "payload")
-        sql, params = self._open_rows_sql(f"{columns}, cast(q.payload as varchar) as payload")
+        sql, params = self._open_rows_sql(f"{columns}, cast(q.payload as {self.wh.text_type}) as payload")
         for batch in self.wh.stream(sql, params, batch_size):
             yield rows_of(batch)
 
@@ -133,11 +131,9 @@ class QueueReader:
         out: list[dict] = []
         for start in range(0, len(message_ids), 1000):
             chunk = list(message_ids[start : start + 1000])
-            sql = (
-                f"select {columns}, cast(q.payload as varchar) as payload from "
-                f"(select distinct on (message_id) * from {self.source.queue} "
-                f"where message_id in ({', '.join('?' * len(chunk))}) order by message_id, decided_at desc) q"
-            )
+            latest = _latest_per_message(
+                f"select * from {self.source.queue} where message_id in ({', '.join('?' * len(chunk))})")
+            sql = f"select {columns}, cast(q.payload as {self.wh.text_type}) as payload from ({latest}) q"
             for batch in self.wh.stream(sql, chunk, 1000):
                 out.extend(rows_of(batch))
         return out
@@ -156,3 +152,11 @@ def rows_of(batch: pa.RecordBatch) -> list[dict]:
             columns.append(column.to_pylist())
     names = batch.schema.names
     return [dict(zip(names, row)) for row in zip(*columns)]
+
+
+def _latest_per_message(rows_sql: str) -> str:
+    """The newest decision per message_id among `rows_sql` (a window: every engine has one)."""
+    return (
+        f"select * from (select r.*, row_number() over (partition by message_id order by decided_at desc) "
+        f"as omniplay_rank from ({rows_sql}) r) ranked where omniplay_rank = 1"
+    )

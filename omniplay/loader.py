@@ -1,7 +1,8 @@
 """Make the source files visible to the target warehouse.
 
 DuckDB reads `<data_dir>/<source>/<entity>.parquet` in place, so for it this module only
-checks that every source the staging layer expects is there. PostgreSQL gets each file
+checks that every source the staging layer expects is there. Spark gets an external
+table over each file in place (omniplay.spark_sources). PostgreSQL gets each file
 (or folder of part files) copied into the table `<prefix>_<source>.<entity>`:
 record batches are streamed through `COPY ... FROM STDIN` (memory stays bounded by one
 batch), every table is loaded into a new table first and all of them are swapped in at
@@ -127,14 +128,18 @@ def load_sources(settings: Settings, *, prefix: str | None = None, batch_rows: i
     checked. Raises BuildError for missing sources or a failed load, ConfigError for a
     target this loader does not support.
     """
-    if settings.target not in ("duckdb", "postgres"):
-        raise ConfigError(f"loading sources into target '{settings.target}' is not supported yet; "
-                          "use --target duckdb or postgres")
+    if settings.target not in ("duckdb", "postgres", "spark"):
+        raise ConfigError(f"loading sources into target '{settings.target}' is not supported; "
+                          "use --target duckdb, postgres or spark")
     files = check_sources(settings)
     if settings.target == "duckdb":
         return []
     prefix = prefix or DEFAULT_PREFIX
     plan = [(_schema_name(prefix, f.source), _table_name(f), f) for f in files.values()]
+    if settings.target == "spark":
+        from omniplay.spark_sources import register_spark_sources
+
+        return register_spark_sources(settings, plan)
     return _load_postgres(plan, batch_rows)
 
 

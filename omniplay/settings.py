@@ -57,3 +57,7 @@ class Settings:
         os.environ[DATA_DIR_ENV] = str(self.data_dir)
         os.environ[DUCKDB_PATH_ENV] = str(self.duckdb_path)
         os.environ[TARGET_ENV] = self.target
+        if self.target == "spark":
+            from omniplay.spark import export_paths
+
+            export_paths(self.project_dir)

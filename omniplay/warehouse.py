@@ -1,8 +1,9 @@
-"""A small connection layer over the warehouse dbt builds into (DuckDB or PostgreSQL).
+"""A small connection layer over the warehouse dbt builds into (DuckDB, PostgreSQL or Spark).
 
 Connections are opened from `omniplay.settings.Settings` and the same environment
 variables `profiles.yml` reads, so Python code always talks to the warehouse dbt built.
-SQL is written with `?` placeholders; the PostgreSQL connection translates them.
+SQL is written with `?` placeholders; the PostgreSQL connection translates them. The
+Spark connection lives in omniplay.spark_warehouse.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ class Warehouse:
     """One connection to the warehouse. Not thread-safe: use it from one thread."""
 
     dialect: str = ""
+    # The type to cast to for text, e.g. in `cast(payload as <text_type>)`.
+    text_type: str = "varchar"
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         """Run a statement and discard any result."""
@@ -58,6 +61,15 @@ class Warehouse:
         row as `excluded` (both engines accept the PostgreSQL syntax).
         """
         raise NotImplementedError
+
+    def update(self, table: str, sets: str, where: str, params: Sequence[Any] = ()) -> None:
+        """`update <table> set <sets> where <where>`; `params` fill the `?` of sets, then of where."""
+        self.execute(f"update {table} set {sets} where {where}", params)
+
+    def insert_row(self, table: str, values: dict[str, Any]) -> None:
+        """Insert one row given as column -> value."""
+        marks = ", ".join("?" * len(values))
+        self.execute(f"insert into {table} ({', '.join(values)}) values ({marks})", list(values.values()))
 
     def relation_exists(self, schema: str, table: str) -> bool:
         rows = self.fetchall(
@@ -267,7 +279,7 @@ def postgres_dsn() -> dict[str, Any]:
 
 
 def connect(settings: Settings, read_only: bool = False) -> Warehouse:
-    """Open the warehouse of `settings.target` (duckdb or postgres)."""
+    """Open the warehouse of `settings.target` (duckdb, postgres or spark)."""
     if settings.target == "duckdb":
         if read_only and not settings.duckdb_path.exists():
             raise ConfigError(
@@ -278,7 +290,12 @@ def connect(settings: Settings, read_only: bool = False) -> Warehouse:
         return DuckDBWarehouse.open(str(settings.duckdb_path), read_only=read_only)
     if settings.target == "postgres":
         return PostgresWarehouse(postgres_dsn())
+    if settings.target == "spark":
+        from omniplay.spark import spark_session
+        from omniplay.spark_warehouse import SparkWarehouse
+
+        return SparkWarehouse(spark_session(settings.project_dir))
     raise ConfigError(
-        f"target {settings.target!r} has no Python connection: use duckdb or postgres "
+        f"target {settings.target!r} has no Python connection: use duckdb, postgres or spark "
         f"(set OMNIPLAY_TARGET or --target)"
     )

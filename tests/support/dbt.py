@@ -151,7 +151,7 @@ class DbtProject:
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Rows of a query on the warehouse this project builds into (placeholders: `?` on
-        DuckDB, `%s` on PostgreSQL; DuckDB is opened read-only)."""
+        DuckDB and Spark, `%s` on PostgreSQL; DuckDB is opened read-only)."""
         if self.target == "duckdb":
             import duckdb
 
@@ -170,6 +170,12 @@ class DbtProject:
                     return cur.fetchall()
             finally:
                 conn.close()
+        if self.target == "spark":
+            from omniplay.spark import spark_session
+            from omniplay.spark_warehouse import SparkWarehouse
+
+            with self.environ():
+                return SparkWarehouse(spark_session(PROJECT_DIR)).fetchall(sql, params)
         raise ValueError(f"no query support for target {self.target}")
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
