@@ -16,6 +16,6 @@ with endpoints as (
 
 select
     node,
-    row_number() over () as id
+    {{ omniplay.unique_row_id() }} as id
 from endpoints
 {%- endmacro %}
