@@ -16,6 +16,6 @@ with endpoints as (
 
 select
     node,
-    {{ omniplay.unique_row_id() }} as id
+    {{ omniplay.cc_unique_row_id() }} as id
 from endpoints
 {%- endmacro %}
