@@ -161,7 +161,7 @@ def test_state_ddl_matches_the_on_run_start_tables(spark_build: BuildRun) -> Non
 
         def columns(schema: str) -> list[tuple]:
             found = []
-            for table in ("sends", "runs", "opt_outs"):
+            for table in ("sends", "runs", "opt_outs", "play_resumes"):
                 for suffix in ("", "__log"):
                     found += [(table + suffix, *row[:2]) for row in spark.fetchall(f"describe {schema}.{table}{suffix}")]
             return found
