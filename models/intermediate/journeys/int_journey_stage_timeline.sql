@@ -4,7 +4,8 @@
         unique_key='profile_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="{{ omniplay.delete_where(this, 'stage is null') }}",
+        pre_hook="{{ omniplay.bulk_write_begin() }}",
+        post_hook=["{{ omniplay.delete_where(this, 'stage is null') }}", "{{ omniplay.bulk_write_end() }}"],
     )
 }}
 {#-

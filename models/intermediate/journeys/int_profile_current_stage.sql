@@ -1,3 +1,4 @@
+{{ config(pre_hook="{{ omniplay.bulk_write_begin() }}", post_hook="{{ omniplay.bulk_write_end() }}") }}
 {#- Each profile's journey stage at the as-of time (one row per profile in a journey):
     the column set dim_profiles joins on profile_id. -#}
 with

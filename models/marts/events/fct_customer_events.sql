@@ -4,18 +4,46 @@
         unique_key='event_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        pre_hook="{{ omniplay.bulk_write_begin() }}",
+        post_hook="{{ omniplay.bulk_write_end() }}",
     )
 }}
 {#-
     The unified event stream. A nightly (incremental) build reads only
     - events loaded since the newest loaded_at already here, less
       var('omniplay__events_lookback_days') for loaders that commit out of order, and
-    - events already here whose profile was retired or split by this build's identity
-      merges (fct_identity_merges), so they follow the surviving profile id, and
-      events not linked to any profile yet that carry an identifier;
-    every such event is resolved again and replaces its old row (key event_id), which
-    keeps the table equal to a full rebuild.
+    - events already here whose profile id this build's identity merges retired or split
+      (fct_identity_merges), so they follow the surviving profile id, and events not
+      linked to any profile yet that carry an identifier (when there are any: the
+      sources are then scanned for their ids, which the lookback read alone avoids);
+    resolves them again and writes only the rows that are new or whose content changed
+    (key event_id): the lookback's unchanged rows keep their old processed_at, so the
+    journey models downstream recompute only profiles whose events really changed. The
+    table stays equal to a full rebuild (tests/journeys).
 -#}
+{%- set content_columns = [
+    'profile_id', 'channel', 'event_type', 'occurred_at', 'store_id', 'product_id', 'revenue', 'order_id',
+    'quantity', 'campaign_id', 'message_id', 'detail', 'source_event_id', 'resolved_identifier_type',
+    'has_identifiers', 'loaded_at',
+] -%}
+{#- Decided before the model's SQL is built: the lookback bound, as a literal so that it
+    reaches every source scan (the web events table skips row groups by loaded_at, the
+    other sources filter before normalizing), and whether any event must be resolved
+    again beyond the lookback (a night without merges or unlinked events then never
+    scans whole sources). -#}
+{%- set resolve_again = true -%}
+{%- set loaded_after = none -%}
+{%- if is_incremental() and execute -%}
+    {%- set state = run_query(
+        "select cast(" ~ dbt.dateadd('day', -1 * var('omniplay__events_lookback_days'), 'max(loaded_at)')
+        ~ " as " ~ dbt.type_string() ~ "), (select count(*) from " ~ this
+        ~ " where (profile_id is null and has_identifiers) or profile_id in (select retired_profile_id from "
+        ~ ref('fct_identity_merges') ~ " where recorded_at > (select max(processed_at) from " ~ this ~ ")))"
+        ~ " from " ~ this
+    ) -%}
+    {%- set loaded_after = state.columns[0].values()[0] -%}
+    {%- set resolve_again = loaded_after is none or state.columns[1].values()[0] > 0 -%}
+{%- endif %}
 with
 
 web_events as (
@@ -91,6 +119,8 @@ watermark as (
 
 ),
 
+{% if resolve_again %}
+
 {#- Events to resolve again: those whose profile id this build retired or split off,
     and those whose identifiers the identity map did not know yet (an SMS number, say,
     seen before the CRM record that brings it into the map). -#}
@@ -120,6 +150,18 @@ batch as (
         or unioned.event_id in (select rekeyed_events.event_id from rekeyed_events)
 
 ),
+
+{% else %}
+
+batch as (
+
+    select unioned.*
+    from unioned
+    where unioned.loaded_at > cast('{{ loaded_after }}' as {{ dbt.type_timestamp() }})
+
+),
+
+{% endif %}
 
 {% else %}
 
@@ -186,6 +228,43 @@ final as (
 
     from resolved
 
+),
+
+{% if is_incremental() %}
+
+{#- The rows already here for the batch's events (the batch is the small side). -#}
+existing as (
+
+    select current_rows.*
+    from {{ this }} as current_rows
+    where current_rows.event_id in (select final.event_id from final)
+    {%- if not resolve_again %}
+        {#- A batch event stored with an older loaded_at is new to this comparison and
+            is rewritten (delete+insert replaces the old row): exact, and the scan of
+            this table stays within the lookback's row groups. #}
+        and current_rows.loaded_at > cast('{{ loaded_after }}' as {{ dbt.type_timestamp() }})
+    {%- endif %}
+
+),
+
+changed as (
+
+    select final.*
+
+    from final
+    left join existing
+        on final.event_id = existing.event_id
+    where existing.event_id is null
+        {%- for column in content_columns %}
+        or final.{{ column }} is distinct from existing.{{ column }}
+        {%- endfor %}
+
 )
 
+select * from changed
+
+{% else %}
+
 select * from final
+
+{% endif %}

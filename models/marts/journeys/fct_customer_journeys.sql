@@ -4,7 +4,8 @@
         unique_key='profile_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="{{ omniplay.delete_where(this, 'first_touch_at is null') }}",
+        pre_hook="{{ omniplay.bulk_write_begin() }}",
+        post_hook=["{{ omniplay.delete_where(this, 'first_touch_at is null') }}", "{{ omniplay.bulk_write_end() }}"],
     )
 }}
 {#- One row per profile with a customer touch: where its journey started, where and when
@@ -132,6 +133,10 @@ crossings as (
 
 ),
 
+{#- Only touches up to the first purchase are ranked: everything below looks no further
+    (the first touch is at or before it, since a purchase is a touch), and a touch's rank
+    and previous channel depend on earlier touches only. Sorting just these, not every
+    touch of every profile, is most of this model's saving. -#}
 ranked_touches as (
 
     select
@@ -144,6 +149,7 @@ ranked_touches as (
     from touches
     left join first_orders
         on touches.profile_id = first_orders.profile_id
+    where first_orders.ordered_at is null or touches.occurred_at <= first_orders.ordered_at
 
 ),
 

@@ -1,3 +1,4 @@
+{{ config(pre_hook="{{ omniplay.bulk_write_begin() }}", post_hook="{{ omniplay.bulk_write_end() }}") }}
 {#- Journey stage history: one row per profile and stage interval up to the as-of time;
     valid_to is null on the current row. State machine: docs/journeys.md. -#}
 with
