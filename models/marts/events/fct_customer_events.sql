@@ -247,7 +247,7 @@ existing as (
 
 ),
 
-changed as (
+written as (
 
     select final.*
 
@@ -261,10 +261,14 @@ changed as (
 
 )
 
-select * from changed
-
 {% else %}
 
-select * from final
+written as (
+
+    select * from final
+
+)
 
 {% endif %}
+
+select * from written
