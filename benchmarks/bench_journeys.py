@@ -60,6 +60,10 @@ TRIGGERS_HOLDOUTS = ("int_trigger_cart_abandonment", "int_trigger_high_intent", 
 # Everything the timed models (and triggers, holdouts) read, built before the clock starts.
 UPSTREAM = ("+fct_customer_events", "+fct_identity_merges", "+fct_trigger_fires", "+rpt_holdout_srm",
             "+fct_holdout_retirements")
+# dim_profiles carries the current journey stage: it and what triggers read through it are
+# built (untimed) after the timed models, not with the rest of the upstream.
+AFTER_TIMED = tuple(f"int_profile_current_stage+,{top}" for top in UPSTREAM[2:])
+UPSTREAM_EXCLUDE = TIMED + TRIGGERS_HOLDOUTS + ("int_profile_current_stage+",)
 FULL_TARGET_S, INCREMENTAL_TARGET_S = 45.0, 10.0
 
 
@@ -120,8 +124,9 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = _use(earlier, root)
     run_dbt("seed", settings)
-    run_dbt("run", settings, select=UPSTREAM, exclude=TIMED + TRIGGERS_HOLDOUTS, vars=_vars(yesterday))
+    run_dbt("run", settings, select=UPSTREAM, exclude=UPSTREAM_EXCLUDE, vars=_vars(yesterday))
     full = timed_run(settings, root, TIMED, yesterday, full_refresh=True)
+    run_dbt("run", settings, select=AFTER_TIMED, exclude=TIMED + TRIGGERS_HOLDOUTS, vars=_vars(yesterday))
     full_extra = timed_run(settings, root, TRIGGERS_HOLDOUTS, yesterday)
 
     import duckdb
@@ -132,8 +137,9 @@ def main(argv: list[str] | None = None) -> int:
 
     events_before = count_events()
     settings = _use(data_dir, root)
-    run_dbt("run", settings, select=UPSTREAM, exclude=TIMED + TRIGGERS_HOLDOUTS, vars=_vars(end))
+    run_dbt("run", settings, select=UPSTREAM, exclude=UPSTREAM_EXCLUDE, vars=_vars(end))
     incremental = timed_run(settings, root, TIMED, end)
+    run_dbt("run", settings, select=AFTER_TIMED, exclude=TIMED + TRIGGERS_HOLDOUTS, vars=_vars(end))
     incremental_extra = timed_run(settings, root, TRIGGERS_HOLDOUTS, end)
     events_after = count_events()
     with duckdb.connect(str(root / "omniplay.duckdb"), read_only=True) as con:
