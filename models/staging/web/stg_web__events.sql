@@ -1,10 +1,10 @@
-{# The largest source, deduplicated with a window over all of it: a table pays for that
-   once per build instead of once per reader (every data test and downstream model). #}
+{# The largest source, deduplicated: a table pays for that once per build instead of
+   once per reader (every data test and downstream model). #}
 {{ config(materialized='table') }}
 
 with
 
-source as (
+source as {{ omniplay.inline_cte() }} (
 
     select * from {{ source('web', 'events') }}
 
@@ -13,6 +13,79 @@ source as (
 identifier_blocklist as (
 
     select * from {{ ref('identifier_blocklist') }}
+
+),
+
+{# Trackers deliver some events more than once (well under 1% of rows): keep the first
+    delivery of each event_id, ties broken on every column so the choice never depends
+    on file order. Only ids delivered more than once are ranked: counting deliveries per
+    id is a hash aggregate over one column, where a window over every event sorts all of
+    them, full width, by eight columns. The source is scanned once per step (inline_cte),
+    each time with only the columns that step needs. #}
+keyed as {{ omniplay.inline_cte() }} (
+
+    select
+        trim(event_id) as delivery_key,
+        source.*
+
+    from source
+
+),
+
+duplicated_event_ids as (
+
+    select delivery_key
+    from keyed
+    where delivery_key <> ''
+    group by delivery_key
+    having count(*) > 1
+
+),
+
+single_deliveries as (
+
+    select keyed.*
+    from keyed
+    left join duplicated_event_ids
+        on keyed.delivery_key = duplicated_event_ids.delivery_key
+    where keyed.delivery_key <> ''
+        and duplicated_event_ids.delivery_key is null
+
+),
+
+ranked_deliveries as (
+
+    select
+        keyed.*,
+        row_number() over (
+            partition by keyed.delivery_key
+            order by
+                keyed._loaded_at nulls last,
+                keyed.occurred_at nulls last,
+                keyed.anonymous_id,
+                keyed.device_id,
+                keyed.user_id,
+                lower(trim(keyed.event_type)),
+                {{ omniplay.normalize_identifier('keyed.product_id', upper=true) }},
+                keyed.page_url
+        ) as delivery_rank
+
+    from keyed
+    inner join duplicated_event_ids
+        on keyed.delivery_key = duplicated_event_ids.delivery_key
+
+),
+
+deliveries as (
+
+    {%- set source_columns = [
+        'event_id', 'platform', 'anonymous_id', 'device_id', 'user_id', 'event_type', 'occurred_at',
+        'product_id', 'order_id', 'revenue', 'search_term', 'page_url', '_loaded_at',
+    ] %}
+    select {{ source_columns | join(', ') }} from single_deliveries
+    union all
+    select {{ source_columns | join(', ') }} from ranked_deliveries
+    where delivery_rank = 1
 
 ),
 
@@ -36,38 +109,7 @@ renamed as (
         page_url,
         {{ omniplay.to_utc('_loaded_at') }} as loaded_at
 
-    from source
-
-),
-
-{# Trackers deliver some events more than once: keep the first delivery of each
-    event_id, ties broken on every column so the choice never depends on file order. #}
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by event_id
-            order by
-                loaded_at nulls last,
-                occurred_at nulls last,
-                cookie_id_raw,
-                device_id_raw,
-                user_id_raw,
-                event_type,
-                product_id,
-                page_url
-        ) as delivery_rank
-
-    from renamed
-    where event_id is not null and event_id <> ''
-
-),
-
-deduplicated as (
-
-    select * from ranked
-    where delivery_rank = 1
+    from deliveries
 
 ),
 
@@ -97,7 +139,7 @@ final as (
         page_url,
         loaded_at
 
-    from deduplicated
+    from renamed
 
 )
 
