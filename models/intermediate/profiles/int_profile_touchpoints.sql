@@ -1,20 +1,24 @@
+{{ config(materialized='view') }}
 {#-
     Every behavioural touch (web and app events, store transactions, e-mail and SMS
     engagement, event badge scans) with the profile it resolves to, or null when none of
     its identifiers is in the identity map. Feeds profile activity and match-rate KPIs.
+    Web and app events (every clickstream source, int_web_events_unioned), e-mail and SMS
+    are resolved once, in the unified event stream (fct_customer_events; web: user_id,
+    then device_id, then cookie_id), not joined to the identity map again; a view, so
+    the 20M touches are never written a second time.
 -#}
 with
+
+customer_events as (
+
+    select * from {{ ref('fct_customer_events') }}
+
+),
 
 identity_map as (
 
     select * from {{ ref('dim_identity_map') }}
-
-),
-
-web_events as (
-
-    select * from {{ ref('int_web_events_unioned') }}
-    where is_customer_event
 
 ),
 
@@ -24,46 +28,25 @@ pos_transactions as (
 
 ),
 
-email_events as (
-
-    select * from {{ ref('stg_email__events') }}
-
-),
-
-sms_events as (
-
-    select * from {{ ref('stg_sms__events') }}
-
-),
-
 badge_scans as (
 
     select * from {{ ref('stg_events__badge_scans') }}
 
 ),
 
-{#- A login names the person; a cookie or device only the browser or phone. -#}
-web_touches as (
+stream_touches as (
 
     select
-        coalesce(by_user.profile_id, by_cookie.profile_id, by_device.profile_id) as profile_id,
-        web_events.platform as channel,
-        web_events.event_type,
-        web_events.occurred_at,
-        web_events.order_id,
-        web_events.revenue,
+        profile_id,
+        channel,
+        event_type,
+        occurred_at,
+        order_id,
+        revenue,
         cast(null as {{ dbt.type_string() }}) as store_id
 
-    from web_events
-    left join identity_map as by_user
-        on by_user.identifier_type = 'user_id'
-        and web_events.user_id = by_user.identifier_value
-    left join identity_map as by_cookie
-        on by_cookie.identifier_type = 'cookie_id'
-        and web_events.cookie_id = by_cookie.identifier_value
-    left join identity_map as by_device
-        on by_device.identifier_type = 'device_id'
-        and web_events.device_id = by_device.identifier_value
+    from customer_events
+    where channel in ('web', 'app', 'email', 'sms')
 
 ),
 
@@ -88,42 +71,6 @@ store_touches as (
 
 ),
 
-email_touches as (
-
-    select
-        identity_map.profile_id,
-        'email' as channel,
-        email_events.event_type,
-        email_events.occurred_at,
-        cast(null as {{ dbt.type_string() }}) as order_id,
-        cast(null as {{ omniplay.type_double() }}) as revenue,
-        cast(null as {{ dbt.type_string() }}) as store_id
-
-    from email_events
-    left join identity_map
-        on identity_map.identifier_type = 'email'
-        and email_events.email = identity_map.identifier_value
-
-),
-
-sms_touches as (
-
-    select
-        identity_map.profile_id,
-        'sms' as channel,
-        sms_events.event_type,
-        sms_events.occurred_at,
-        cast(null as {{ dbt.type_string() }}) as order_id,
-        cast(null as {{ omniplay.type_double() }}) as revenue,
-        cast(null as {{ dbt.type_string() }}) as store_id
-
-    from sms_events
-    left join identity_map
-        on identity_map.identifier_type = 'phone'
-        and sms_events.phone = identity_map.identifier_value
-
-),
-
 event_touches as (
 
     select
@@ -144,13 +91,9 @@ event_touches as (
 
 final as (
 
-    select * from web_touches
+    select * from stream_touches
     union all
     select * from store_touches
-    union all
-    select * from email_touches
-    union all
-    select * from sms_touches
     union all
     select * from event_touches
 
