@@ -88,6 +88,7 @@ omniplay = _Macros({
     "plays": _plays,
     "contact_caps": _contact_caps,
     "materialized_cte": _constant(""),  # `name as materialized (` on engines that have it
+    "inline_cte": _constant(""),  # `name as not materialized (` on engines that have it
     "holdout_scopes": _constant([{"scope": "global", "holdout_pct": _VARS.get("omniplay__holdout_global_pct")}]),
     # Macros that stand for a whole query (the Segment-spec staging models are one call each).
     "segment_spec_staging": _constant("select 1 as segment_spec_staging"),
