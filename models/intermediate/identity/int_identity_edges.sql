@@ -90,6 +90,14 @@ directed as (
 
 ),
 
+per_type_counts as (
+
+    select node, node_type, neighbor_type, count(*) as neighbors
+    from directed
+    group by node, node_type, neighbor_type
+
+),
+
 neighbor_counts as (
 
     select
@@ -102,57 +110,107 @@ neighbor_counts as (
             else 0
         end) as has_anchor_conflict
 
-    from (
-        select node, neighbor_type, count(*) as neighbors
-        from directed
-        group by node, neighbor_type
-    ) as per_type
+    from per_type_counts
+    where node_type not in ('{{ anchor_types | join("', '") }}')
     group by node
 
 ),
 
-ranked as (
+{#- Only the few identifiers over a threshold or limit can lose an edge: their edges
+    alone are ranked (a window over every edge would sort all of them). -#}
+shared_value_cuts as (
 
     select
-        directed.*,
-        neighbor_counts.anchor_neighbors,
-        neighbor_counts.has_anchor_conflict,
-        directed.node_type in ('{{ anchor_types | join("', '") }}') as node_is_anchor,
-        directed.neighbor_type in ('{{ anchor_types | join("', '") }}') as neighbor_is_anchor,
-        row_number() over (
-            partition by directed.node, directed.neighbor_type in ('{{ anchor_types | join("', '") }}')
-            order by directed.records desc, directed.observations desc, directed.last_seen_at desc, directed.neighbor
-        ) as rank_among_anchor_class,
-        row_number() over (
-            partition by directed.node, directed.neighbor_type
-            order by directed.records desc, directed.observations desc, directed.last_seen_at desc, directed.neighbor
-        ) as rank_within_type
+        directed.node,
+        directed.neighbor,
+        'shared_value' as cut_reason
 
     from directed
     inner join neighbor_counts
         on directed.node = neighbor_counts.node
+    where neighbor_counts.anchor_neighbors > {{ var('omniplay__identity_max_anchors_per_identifier') | int }}
 
 ),
 
-verdicts as (
+{#- A non-anchor identifier seen with more anchors of one type than that type's limit
+    keeps only its strongest anchor edge. -#}
+conflicting_anchor_cuts as (
 
     select
         node,
         neighbor,
-        case
-            when not node_is_anchor
-                and anchor_neighbors > {{ var('omniplay__identity_max_anchors_per_identifier') | int }}
-                then 'shared_value'
-            when not node_is_anchor and has_anchor_conflict = 1
-                and neighbor_is_anchor and rank_among_anchor_class > 1
-                then 'conflicting_anchors'
-            {%- for identifier_type, limit in limits.items() %}
-            when node_is_anchor and neighbor_type = '{{ identifier_type }}' and rank_within_type > {{ limit | int }}
-                then 'limit_{{ identifier_type }}'
-            {%- endfor %}
-        end as cut_reason
+        'conflicting_anchors' as cut_reason
 
-    from ranked
+    from (
+        select
+            directed.node,
+            directed.neighbor,
+            row_number() over (
+                partition by directed.node
+                order by directed.records desc, directed.observations desc, directed.last_seen_at desc, directed.neighbor
+            ) as rank_among_anchors
+        from directed
+        inner join neighbor_counts
+            on directed.node = neighbor_counts.node
+        where neighbor_counts.anchor_neighbors <= {{ var('omniplay__identity_max_anchors_per_identifier') | int }}
+            and neighbor_counts.has_anchor_conflict = 1
+            and directed.neighbor_type in ('{{ anchor_types | join("', '") }}')
+    ) as ranked
+    where rank_among_anchors > 1
+
+),
+
+{#- An anchor with more neighbours of a type than the type's limit keeps the strongest. -#}
+over_limit_types as (
+
+    select node, neighbor_type, neighbors
+    from per_type_counts
+    where node_type in ('{{ anchor_types | join("', '") }}')
+        and (
+            1 = 0
+            {%- for identifier_type, limit in limits.items() %}
+            or (neighbor_type = '{{ identifier_type }}' and neighbors > {{ limit | int }})
+            {%- endfor %}
+        )
+
+),
+
+limit_cuts as (
+
+    select
+        node,
+        neighbor,
+        'limit_' || neighbor_type as cut_reason
+
+    from (
+        select
+            directed.node,
+            directed.neighbor,
+            directed.neighbor_type,
+            row_number() over (
+                partition by directed.node, directed.neighbor_type
+                order by directed.records desc, directed.observations desc, directed.last_seen_at desc, directed.neighbor
+            ) as rank_within_type
+        from directed
+        inner join over_limit_types
+            on directed.node = over_limit_types.node
+            and directed.neighbor_type = over_limit_types.neighbor_type
+    ) as ranked
+    where
+        1 = 0
+        {%- for identifier_type, limit in limits.items() %}
+        or (neighbor_type = '{{ identifier_type }}' and rank_within_type > {{ limit | int }})
+        {%- endfor %}
+
+),
+
+cuts as (
+
+    select * from shared_value_cuts
+    union all
+    select * from conflicting_anchor_cuts
+    union all
+    select * from limit_cuts
 
 ),
 
@@ -171,10 +229,10 @@ final as (
         coalesce(from_a.cut_reason, from_b.cut_reason) as cut_reason
 
     from pairs
-    inner join verdicts as from_a
+    left join cuts as from_a
         on pairs.node_a = from_a.node
         and pairs.node_b = from_a.neighbor
-    inner join verdicts as from_b
+    left join cuts as from_b
         on pairs.node_b = from_b.node
         and pairs.node_a = from_b.neighbor
 
