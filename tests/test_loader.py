@@ -126,8 +126,8 @@ def test_duckdb_only_checks_the_files(sources: Path) -> None:
 
 
 def test_unsupported_target_is_a_config_error(sources: Path) -> None:
-    with pytest.raises(ConfigError, match="spark"):
-        load_sources(_settings(sources, target="spark"))
+    with pytest.raises(ConfigError, match="'bigquery' is not supported"):
+        load_sources(_settings(sources, target="bigquery"))
 
 
 def test_file_and_folder_for_one_table_is_ambiguous(sources: Path) -> None:

@@ -153,10 +153,13 @@ step{{ i }} as {{ omniplay.materialized_cte() }} (
             else coalesce({{ p }}_blocked, 'no_channel')
         end as {{ p }}_outcome,
         {%- for channel in channels %}
-        used_{{ channel }}_{{ prev }} + case when {{ p }}_sel_{{ channel }} and not {{ p }}_ghost then 1 else 0 end as used_{{ channel }}_{{ i }},
+        used_{{ channel }}_{{ prev }}
+            + case when {{ p }}_sel_{{ channel }} and not {{ p }}_ghost then 1 else 0 end as used_{{ channel }}_{{ i }},
         {%- endfor %}
         used_any_{{ prev }}
-            {%- for channel in channels %} + case when {{ p }}_sel_{{ channel }} and not {{ p }}_ghost then 1 else 0 end{% endfor %} as used_any_{{ i }}
+            {%- for channel in channels %}
+            + case when {{ p }}_sel_{{ channel }} and not {{ p }}_ghost then 1 else 0 end
+            {%- endfor %} as used_any_{{ i }}
 
     from step{{ i }}_pick
 

@@ -87,6 +87,7 @@ omniplay = _Macros({
         ["crm_id", "loyalty_id", "user_id", "email", "phone", "card_token", "badge_id", "device_id", "cookie_id"]),
     "plays": _plays,
     "contact_caps": _contact_caps,
+    "guardrail_config": _constant(_VARS.get("omniplay__guardrails")),
     "materialized_cte": _constant(""),  # `name as materialized (` on engines that have it
     "inline_cte": _constant(""),  # `name as not materialized (` on engines that have it
     "holdout_scopes": _constant([{"scope": "global", "holdout_pct": _VARS.get("omniplay__holdout_global_pct")}]),
