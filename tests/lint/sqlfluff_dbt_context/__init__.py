@@ -94,6 +94,7 @@ omniplay = _Macros({
     # Macros that stand for a whole query (the Segment-spec staging models are one call each).
     "segment_spec_staging": _constant("select 1 as segment_spec_staging"),
     "journey_changed_profiles": _constant("select profile_id from journey_changed_profiles"),
+    "trigger_audience": _constant("select profile_id from trigger_audience"),
 })
 
 adapter = _Macros({
