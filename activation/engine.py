@@ -33,12 +33,23 @@ from typing import Any
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from activation.addresses import InvalidAddress, check_address
+from activation.bulk import BulkPlanner, PlannedBatch
 from activation.config import Config, DestinationConfig
-from activation.destinations import AMBIGUOUS, DEFERRED, REJECTED, RETRY, SENT, Destination, Message, Result
+from activation.destinations import (
+    AMBIGUOUS,
+    DEFERRED,
+    REJECTED,
+    RETRY,
+    SENT,
+    BatchOutcome,
+    Destination,
+    Message,
+    Result,
+)
 from activation.flow import wait_backoff_or_retry_after
 from activation.ledger import Ledger, PendingRow, Resolution
 from activation.pii import mask_address, mask_payload, mask_text
-from activation.reader import QueueReader, QueueSource
+from activation.reader import QueueReader, QueueSource, rows_of
 from activation.templates import RenderFailed, TemplateStore, UnknownTemplate
 from omniplay.errors import (
     ConfigError,
@@ -161,6 +172,15 @@ class _DestinationState:
 @dataclass
 class _Delivery:
     results: list[tuple[Result, int]]  # (result, attempts)
+    fatal: str | None = None
+
+
+@dataclass
+class _BatchDelivery:
+    """A planned batch's outcome: one for all its messages but the outcome's exceptions."""
+
+    outcome: BatchOutcome
+    attempts: int
     fatal: str | None = None
 
 
@@ -307,6 +327,7 @@ class SyncEngine:
         self._sample_candidates: dict[tuple[str, str], list] = {}
         self._batch_now: datetime | None = None
         self._utc_seen: dict[Any, datetime | None] = {}  # queue windows repeat across rows
+        self._bulk: BulkPlanner | None = None
 
     # -- public -------------------------------------------------------------------------
 
@@ -354,11 +375,11 @@ class SyncEngine:
                 self._reconcile(reader, pending)
             else:
                 self.summary.reconciled_ambiguous = len(pending)
-            for rows in reader.batches(opts.read_batch_size):
+            for batch in reader.record_batches(opts.read_batch_size):
                 # One reading of the clock per batch of rows (seconds at most); the window
                 # is checked again against the clock when each message is dispatched.
                 self._batch_now = self.clock()
-                for row in rows:
+                for row in self._plan_bulk(batch):
                     if row["message_id"] in self._handled:
                         continue
                     self._take(row)
@@ -380,6 +401,8 @@ class SyncEngine:
                     state.destination.close()
                 except Exception:  # noqa: BLE001 - closing must not hide the real outcome
                     log.warning("closing destination %s failed", state.destination.name, exc_info=True)
+            if self._bulk is not None:
+                self._bulk.close()
             if self._writer is not None:
                 # After a failure, do not wait on writes queued behind it: the sync is over.
                 self._writer.close(flush=completed)
@@ -403,6 +426,10 @@ class SyncEngine:
             batch = cfg.batch_size or destination.default_batch_size
             executor = ThreadPoolExecutor(max_workers=cfg.max_concurrency, thread_name_prefix=f"omniplay-{name}")
             self._states[name] = _DestinationState(destination, cfg, executor, batch)
+        bulk = {name: (s.destination, s.batch_size) for name, s in self._states.items()
+                if BulkPlanner.eligible(s.destination)}
+        if bulk and not self.options.dry_run:
+            self._bulk = BulkPlanner(self.templates, bulk)
 
     def _db_now(self) -> datetime:
         return self.clock().astimezone(timezone.utc).replace(tzinfo=None)
@@ -444,6 +471,113 @@ class SyncEngine:
             self.summary.reconciled_resent += len(messages)
             self._dispatch(self._states[dest], messages, batch_id=batch_id)
         self._flush_immediate()
+
+    # -- set-based batches (activation.bulk) -------------------------------------------
+
+    def _plan_bulk(self, batch) -> list[dict]:
+        """Dispatch the rows of a read batch the set-based path takes; return the rest as rows."""
+        if self._bulk is None:
+            return rows_of(batch)
+        rest, planned, identities = self._bulk.plan(batch, self._db_now(), list(self.summary.stopped))
+        if planned:
+            for planned_batch in planned:
+                for key, n in planned_batch.counts:
+                    self.summary.planned[key] += n
+                    if key[0] not in self._plays_started:
+                        self._start_play(key[0])
+            self._flush_immediate()
+            # One set-based insert marks every planned batch of the read batch pending.
+            pending = self._writer.submit("mark_pending_table", identities, self.summary.run_id, self._db_now())
+            for planned_batch in planned:
+                self._dispatch_planned(planned_batch, pending)
+        return [row for part in rest.to_batches() for row in rows_of(part)]
+
+    def _dispatch_planned(self, planned: PlannedBatch, pending: Future) -> None:
+        state = self._states[planned.destination]
+        future = state.executor.submit(self._deliver_planned_when_pending, pending, state, planned)
+        future.omniplay_batch = planned  # type: ignore[attr-defined]
+        state.inflight.add(future)
+        while len(state.inflight) >= state.max_inflight:
+            self._drain(block=True)
+
+    def _retrying(self, cfg: DestinationConfig) -> Retrying:
+        """Bounded attempts of one batch, backing off (or as Retry-After says) in between."""
+        return Retrying(
+            stop=stop_after_attempt(cfg.max_attempts),
+            wait=wait_backoff_or_retry_after(cfg.backoff_initial, cfg.backoff_max),
+            retry=retry_if_exception_type(RetriableDestinationError),
+            reraise=True,
+            sleep=self.sleep,
+        )
+
+    def _deliver_planned_when_pending(self, pending: Future, state: _DestinationState,
+                                      planned: PlannedBatch) -> _BatchDelivery:
+        pending.result()  # nothing leaves before its `pending` rows are committed
+        destination, cfg = state.destination, state.config
+        attempts = 0
+        last: BatchOutcome | None = None
+        try:
+            for attempt in self._retrying(cfg):
+                with attempt:
+                    if state.fatal:
+                        raise FatalDestinationError(state.fatal)
+                    attempts += 1
+                    try:
+                        last = destination.send_body(planned.batch_id, planned.body)
+                    except (FatalDestinationError, RetriableDestinationError, SkippableDestinationError):
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - the destination deduplicates: retry
+                        log.warning("destination %s raised %s", destination.name, type(exc).__name__,
+                                    exc_info=log.isEnabledFor(logging.DEBUG))
+                        last = BatchOutcome(RETRY, error_code="unexpected_error",
+                                            error_message=f"{type(exc).__name__}: {mask_text(str(exc))}"[:500])
+                    if last.status == RETRY:
+                        raise RetriableDestinationError(
+                            f"{last.error_code or 'retry'}: {last.error_message or ''}".strip(),
+                            retry_after=last.retry_after)
+        except RetriableDestinationError as exc:
+            code = (last.error_code if last else None) or "retries_exhausted"
+            return _BatchDelivery(BatchOutcome("failed", error_code=code,
+                                               error_message=f"gave up after {attempts} attempts: {exc}"[:1000]),
+                                  attempts)
+        except SkippableDestinationError as exc:
+            return _BatchDelivery(BatchOutcome(REJECTED, error_code=exc.code or "skipped", error_message=str(exc)),
+                                  attempts)
+        except FatalDestinationError as exc:
+            fatal = str(exc) if state.fatal else f"{destination.name}: {exc}"
+            state.fatal = fatal
+            return _BatchDelivery(BatchOutcome("failed", error_code="fatal", error_message=fatal), attempts, fatal)
+        return _BatchDelivery(last, attempts)
+
+    def _resolve_planned(self, planned: PlannedBatch, delivery: _BatchDelivery) -> None:
+        outcome = delivery.outcome
+        status = _LEDGER_STATUS.get(outcome.status, "failed")
+        counts = dict(planned.counts)
+        exceptions = []
+        if outcome.exceptions:
+            keys = self._bulk.keys_of(planned.identities, [r.message_id for r in outcome.exceptions])
+            for r in outcome.exceptions:
+                key = keys.get(r.message_id)
+                if key is None:  # an item the batch did not hold: ignore it
+                    continue
+                exception_status = _LEDGER_STATUS.get(r.status, "failed")
+                exceptions.append(Resolution(r.message_id, exception_status, delivery.attempts,
+                                             r.provider_message_id, r.error_code, r.error_message))
+                counts[key] -= 1
+                self._count(key, exception_status, r.error_code)
+        for key, n in counts.items():
+            if n:
+                self._count(key, status, outcome.error_code, n)
+        now = self._db_now()
+        if exceptions:  # first, so that the batch's statement leaves them alone
+            self._writer.submit("resolve", exceptions, self.summary.run_id, now)
+        self._writer.submit("resolve_batch", planned.batch_id, status, self.summary.run_id, now, delivery.attempts,
+                            outcome.provider_message_id, outcome.error_code, outcome.error_message)
+        if delivery.fatal:
+            for play, _, _ in counts:
+                if play not in self.summary.stopped:
+                    self.summary.stopped[play] = delivery.fatal
+                    log.error("play %s stopped: %s", play, delivery.fatal)
 
     # -- per row ------------------------------------------------------------------------
 
@@ -659,9 +793,12 @@ class SyncEngine:
                 return
 
     def _resolve(self, future: Future) -> None:
-        batch: list[Message] = future.omniplay_batch  # type: ignore[attr-defined]
+        batch = future.omniplay_batch  # type: ignore[attr-defined]
         for state in self._states.values():
             state.inflight.discard(future)
+        if isinstance(batch, PlannedBatch):
+            self._resolve_planned(batch, future.result())
+            return
         delivery: _Delivery = future.result()  # raises only if the pending write failed
         by_id = {m.message_id: m for m in batch}
         resolutions = []
@@ -705,15 +842,8 @@ class SyncEngine:
         final: dict[str, Result] = {}
         last_retry: dict[str, Result] = {}
         fatal: str | None = None
-        retrying = Retrying(
-            stop=stop_after_attempt(cfg.max_attempts),
-            wait=wait_backoff_or_retry_after(cfg.backoff_initial, cfg.backoff_max),
-            retry=retry_if_exception_type(RetriableDestinationError),
-            reraise=True,
-            sleep=self.sleep,
-        )
         try:
-            for attempt in retrying:
+            for attempt in self._retrying(cfg):
                 with attempt:
                     if state.fatal:
                         raise FatalDestinationError(state.fatal)

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import pyarrow as pa
+
 from omniplay.warehouse import Warehouse, quote_ident
 
 DEFAULT_STATE_SCHEMA = "omniplay_state"
@@ -184,21 +186,29 @@ class Ledger:
                 values.extend(rows[column])
         if not columns["message_id"]:
             return
-        self.wh.upsert(
+        self.wh.upsert(self.sends, {name: (type_, columns[name]) for name, type_ in _SENDS_WRITE_TYPES.items()},
+                       "message_id", _SENDS_UPDATES)
+
+    def mark_pending_table(self, identities: pa.Table, run_id: str, now: datetime) -> None:
+        """`mark_pending` for messages never attempted before, whose identity columns
+        (message_id, play_id, profile_id, channel, destination, batch_id) come as an Arrow
+        table (activation.bulk): one set-based insert, no value passing through Python."""
+        values = {"status": "pending", "attempts": 0, "first_attempt_at": now, "run_id": run_id, "updated_at": now}
+        self.wh.insert_arrow(self.sends, identities, {c: (_SENDS_WRITE_TYPES[c], v) for c, v in values.items()},
+                             "message_id", _SENDS_UPDATES)
+
+    def resolve_batch(self, batch_id: str, status: str, run_id: str, now: datetime, attempts: int,
+                      provider_message_id: str | None = None, error_code: str | None = None,
+                      error_message: str | None = None) -> None:
+        """Resolve every message of a batch still `pending` alike, in one statement (messages
+        with an outcome of their own are resolved first, by `resolve`)."""
+        self.wh.update(
             self.sends,
-            {name: (type_, columns[name]) for name, type_ in _SENDS_WRITE_TYPES.items()},
-            "message_id",
-            # One SET clause for both kinds of row: a pending mark keeps the previous
-            # outcome's error and finish time, a resolution replaces them.
-            "status = excluded.status, attempts = sends.attempts + excluded.attempts, "
-            "provider_message_id = coalesce(excluded.provider_message_id, sends.provider_message_id), "
-            "error_code = case when excluded.status = 'pending' then sends.error_code else excluded.error_code end, "
-            "error_message = case when excluded.status = 'pending' then sends.error_message "
-            "else excluded.error_message end, "
-            "first_attempt_at = coalesce(sends.first_attempt_at, excluded.first_attempt_at), "
-            "finished_at = case when excluded.status = 'pending' then sends.finished_at else excluded.finished_at end, "
-            "run_id = excluded.run_id, batch_id = coalesce(excluded.batch_id, sends.batch_id), "
-            "destination = coalesce(excluded.destination, sends.destination), updated_at = excluded.updated_at",
+            "status = ?, attempts = attempts + ?, provider_message_id = coalesce(?, provider_message_id), "
+            "error_code = ?, error_message = ?, finished_at = ?, run_id = ?, updated_at = ?",
+            "batch_id = ? and status = 'pending'",
+            (status, attempts, _clip(provider_message_id, 256), _clip(error_code, 64), _clip(error_message, 1024),
+             now, run_id, now, batch_id),
         )
 
     def pending(self) -> list[tuple[str, str | None, str | None]]:
@@ -297,6 +307,19 @@ class Ledger:
         self.wh.upsert(self.opt_outs, table, "opt_out_id", "occurred_at = opt_outs.occurred_at")
 
 
+# One SET clause for both kinds of sends write: a pending mark keeps the previous
+# outcome's error and finish time, a resolution replaces them.
+_SENDS_UPDATES = (
+    "status = excluded.status, attempts = sends.attempts + excluded.attempts, "
+    "provider_message_id = coalesce(excluded.provider_message_id, sends.provider_message_id), "
+    "error_code = case when excluded.status = 'pending' then sends.error_code else excluded.error_code end, "
+    "error_message = case when excluded.status = 'pending' then sends.error_message "
+    "else excluded.error_message end, "
+    "first_attempt_at = coalesce(sends.first_attempt_at, excluded.first_attempt_at), "
+    "finished_at = case when excluded.status = 'pending' then sends.finished_at else excluded.finished_at end, "
+    "run_id = excluded.run_id, batch_id = coalesce(excluded.batch_id, sends.batch_id), "
+    "destination = coalesce(excluded.destination, sends.destination), updated_at = excluded.updated_at"
+)
 # The columns a sends write carries, with their SQL types.
 _SENDS_WRITE_TYPES = {
     "message_id": "varchar", "status": "varchar", "attempts": "integer", "provider_message_id": "varchar",

@@ -118,10 +118,14 @@ class QueueReader:
 
     def batches(self, batch_size: int = 10_000) -> Iterator[list[dict]]:
         """Yield lists of row dicts (queue columns plus `ledger_status`)."""
+        for batch in self.record_batches(batch_size):
+            yield rows_of(batch)
+
+    def record_batches(self, batch_size: int = 10_000) -> Iterator[pa.RecordBatch]:
+        """The same rows as Arrow record batches."""
         columns = ", ".join(f"q.{c}" for c in QUEUE_COLUMNS if c != "payload")
         sql, params = self._open_rows_sql(f"{columns}, cast(q.payload as {self.wh.text_type}) as payload")
-        for batch in self.wh.stream(sql, params, batch_size):
-            yield rows_of(batch)
+        yield from self.wh.stream(sql, params, batch_size)
 
     def rows_for(self, message_ids: Sequence[str]) -> list[dict]:
         """Queue rows (latest decision) for specific messages, e.g. interrupted ones."""

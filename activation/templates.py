@@ -194,6 +194,21 @@ class TemplateStore:
         except Exception as exc:  # noqa: BLE001
             raise RenderFailed(f"{reason}; fallback also failed: {_describe(exc)}") from None
 
+    def variables_read(self, name: str, channel: str) -> tuple[str, ...] | None:
+        """The variables the channel variant reads, when its output depends on their values
+        alone; None for a missing template or variant or one using random/lipsum."""
+        try:
+            template = self.load(name)
+        except UnknownTemplate:
+            return None
+        variant = getattr(template.variants, channel, None)
+        if variant is None:
+            return None
+        inputs = self._inputs.get((name, channel))
+        if inputs is None:
+            inputs = self._inputs[(name, channel)] = self._variables_read(variant)
+        return inputs[1] if inputs[0] else None
+
     def _memo_key(self, name: str, channel: str, parts: dict[str, str], context: dict[str, Any]) -> tuple | None:
         """A key for the rendered variant, from the values of the variables it reads; None
         when the output may differ for the same values (random, lipsum) or a value is not a

@@ -62,6 +62,24 @@ class Warehouse:
         """
         raise NotImplementedError
 
+    def upsert_arrow(self, table: str, rows: pa.Table, constants: dict[str, tuple[str, Any]], conflict: str,
+                     updates: str) -> None:
+        """`upsert` of rows whose varying columns come as an Arrow table and whose other
+        columns hold one value each (`constants`: column -> (SQL type, value))."""
+        if not rows.num_rows:
+            return
+        columns = {name: ("varchar", rows.column(name).to_pylist()) for name in rows.column_names}
+        n = rows.num_rows
+        columns.update({name: (type_, [value] * n) for name, (type_, value) in constants.items()})
+        self.upsert(table, columns, conflict, updates)
+
+    def insert_arrow(self, table: str, rows: pa.Table, constants: dict[str, tuple[str, Any]], conflict: str,
+                     updates: str) -> None:
+        """Insert rows expected to be new, given as for `upsert_arrow`. Where the engine makes
+        a plain insert much cheaper (DuckDB), a key collision is an error; elsewhere the row
+        is upserted with `updates`."""
+        self.upsert_arrow(table, rows, constants, conflict, updates)
+
     def update(self, table: str, sets: str, where: str, params: Sequence[Any] = ()) -> None:
         """`update <table> set <sets> where <where>`; `params` fill the `?` of sets, then of where."""
         self.execute(f"update {table} set {sets} where {where}", params)
@@ -165,6 +183,31 @@ class DuckDBWarehouse(Warehouse):
             f"on conflict ({conflict}) do update set {updates}",
             params,
         )
+
+    def upsert_arrow(self, table: str, rows: pa.Table, constants: dict[str, tuple[str, Any]], conflict: str,
+                     updates: str) -> None:
+        self._insert_arrow(table, rows, constants, f" on conflict ({conflict}) do update set {updates}")
+
+    def insert_arrow(self, table: str, rows: pa.Table, constants: dict[str, tuple[str, Any]], conflict: str,
+                     updates: str) -> None:
+        self._insert_arrow(table, rows, constants, "")
+
+    def _insert_arrow(self, table: str, rows: pa.Table, constants: dict[str, tuple[str, Any]], on_conflict: str):
+        # Scanned in place: no value passes through Python. (Arrow tables made by DuckDB
+        # register without the duckdb module importing pandas.)
+        if not rows.num_rows:
+            return
+        self._con.register("omniplay_arrow_rows", rows)
+        try:
+            selects = [f"r.{quote_ident(name)}" for name in rows.column_names]
+            selects += [f"cast(? as {type_})" for type_, _ in constants.values()]
+            self._con.execute(
+                f"insert into {table} ({', '.join([*rows.column_names, *constants])}) "
+                f"select {', '.join(selects)} from omniplay_arrow_rows r{on_conflict}",
+                [value for _, value in constants.values()],
+            )
+        finally:
+            self._con.unregister("omniplay_arrow_rows")
 
     def cursor(self) -> "DuckDBWarehouse":
         return DuckDBWarehouse(self._con.cursor(), owner=True)

@@ -14,6 +14,7 @@ from activation.destinations.base import (
     REJECTED,
     RETRY,
     SENT,
+    BatchOutcome,
     Destination,
     DestinationContext,
     DestinationSettings,
@@ -31,7 +32,7 @@ BUILTIN = {
 }
 
 __all__ = [
-    "AMBIGUOUS", "DEFERRED", "REJECTED", "RETRY", "SENT", "BUILTIN", "Destination",
+    "AMBIGUOUS", "BatchOutcome", "DEFERRED", "REJECTED", "RETRY", "SENT", "BUILTIN", "Destination",
     "DestinationContext", "DestinationSettings", "Message", "Result", "resolve",
 ]
 

@@ -62,6 +62,19 @@ class Result:
     opt_out: bool = False  # the provider says the recipient unsubscribed
 
 
+@dataclass(slots=True)
+class BatchOutcome:
+    """What happened to a whole batch sent as one body (the set-based path, activation.bulk):
+    one status for every message, except the per-item results listed in `exceptions`."""
+
+    status: str
+    provider_message_id: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    retry_after: float | None = None
+    exceptions: list[Result] = field(default_factory=list)
+
+
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -111,6 +124,16 @@ class Destination:
 
     def send(self, batch: list[Message]) -> list[Result]:
         """Deliver a batch; return one Result per message (any order). Called from workers."""
+        raise NotImplementedError
+
+    def item_sql(self) -> str | None:
+        """For destinations that send a batch as one body of items: a DuckDB expression for
+        one item's JSON over the queue row's columns plus `content` (the rendered parts as
+        JSON text), so activation.bulk can build whole bodies in SQL. None: no such path."""
+        return None
+
+    def send_body(self, batch_id: str, body: bytes) -> BatchOutcome:
+        """Deliver a body built from `item_sql` items (`{"batch_id": ..., "items": [...]}`)."""
         raise NotImplementedError
 
     def close(self) -> None:

@@ -21,6 +21,7 @@ from activation.destinations.base import (
     REJECTED,
     RETRY,
     SENT,
+    BatchOutcome,
     Destination,
     DestinationSettings,
     Message,
@@ -98,11 +99,29 @@ class StoreWebhookDestination(Destination):
         return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
                           default=str).encode("utf-8")
 
+    def item_sql(self) -> str:
+        # The same item as `item()` (keys in the same sorted order), built by DuckDB.
+        payload = ", 'payload', json(payload)" if self.settings.include_payload else ""
+        not_after = ("strftime(not_after, '%Y-%m-%dT%H:%M:%S') || case when epoch_us(not_after) % 1000000 = 0 "
+                     "then '' else '.' || lpad(cast(epoch_us(not_after) % 1000000 as varchar), 6, '0') end "
+                     "|| '+00:00'")
+        return (f"json_object('channel', channel, 'content', json(content), 'message_id', message_id, "
+                f"'not_after', {not_after}{payload}, 'play_id', play_id, 'play_version', play_version, "
+                f"'profile_id', profile_id, 'store_id', address, 'template', template)")
+
     def send(self, batch: list[Message]) -> list[Result]:
+        batch_id = batch[0].batch_id or "unbatched"
+        outcome = self.send_body(batch_id, self.body(batch, batch_id))
+        if outcome.status != SENT:
+            return [Result(m.message_id, outcome.status, error_code=outcome.error_code,
+                           error_message=outcome.error_message, retry_after=outcome.retry_after) for m in batch]
+        exceptions = {r.message_id: r for r in outcome.exceptions}
+        return [exceptions.get(m.message_id) or Result(m.message_id, SENT, provider_message_id=batch_id)
+                for m in batch]
+
+    def send_body(self, batch_id: str, body: bytes) -> BatchOutcome:
         import httpx
 
-        batch_id = batch[0].batch_id or "unbatched"
-        body = self.body(batch, batch_id)
         headers = {"Content-Type": "application/json", "Idempotency-Key": batch_id,
                    SIGNATURE_HEADER: sign(self._secret, body)}
         self.context.limiter.acquire()
@@ -110,28 +129,30 @@ class StoreWebhookDestination(Destination):
             response = self._client().post(self.settings.url, content=body, headers=headers)
         except httpx.TransportError as exc:
             # Safe to retry whatever happened: the receiver deduplicates on the key.
-            return [Result(m.message_id, RETRY, error_code="transport", error_message=type(exc).__name__)
-                    for m in batch]
+            return BatchOutcome(RETRY, error_code="transport", error_message=type(exc).__name__)
         status = response.status_code
         if status in (401, 403):
             raise FatalDestinationError(f"webhook refused the signature or credentials ({status})")
         if status == 429 or status >= 500:
-            retry_after = _retry_after(response.headers.get("Retry-After"))
-            return [Result(m.message_id, RETRY, error_code=f"http_{status}", retry_after=retry_after)
-                    for m in batch]
+            return BatchOutcome(RETRY, error_code=f"http_{status}",
+                                retry_after=_retry_after(response.headers.get("Retry-After")))
         if status >= 400:
-            return [Result(m.message_id, REJECTED, error_code=f"http_{status}", error_message=response.text[:300])
-                    for m in batch]
+            return BatchOutcome(REJECTED, error_code=f"http_{status}", error_message=response.text[:300])
         try:
-            reported = {r["message_id"]: r for r in response.json().get("results", [])}
-        except (ValueError, AttributeError, KeyError, TypeError):
-            reported = {}
-        results = []
-        for m in batch:
-            r = reported.get(m.message_id)
-            if r is None or r.get("status") in ("accepted", "ok", "sent"):
-                results.append(Result(m.message_id, SENT, provider_message_id=(r or {}).get("id") or batch_id))
-            else:
-                results.append(Result(m.message_id, REJECTED, error_code=str(r.get("code") or "rejected")[:64],
-                                      error_message=str(r.get("error") or "")[:300]))
-        return results
+            reported = response.json().get("results", [])
+            if not isinstance(reported, list):
+                reported = []
+        except (ValueError, AttributeError):
+            reported = []
+        # Items not reported, or accepted without an id of their own, are sent under the batch id.
+        exceptions = []
+        for r in reported:
+            if not isinstance(r, dict) or "message_id" not in r:
+                continue
+            if r.get("status") not in ("accepted", "ok", "sent"):
+                exceptions.append(Result(str(r["message_id"]), REJECTED,
+                                         error_code=str(r.get("code") or "rejected")[:64],
+                                         error_message=str(r.get("error") or "")[:300]))
+            elif r.get("id"):
+                exceptions.append(Result(str(r["message_id"]), SENT, provider_message_id=str(r["id"])))
+        return BatchOutcome(SENT, provider_message_id=batch_id, exceptions=exceptions)

@@ -221,6 +221,7 @@ class WebhookState:
     replays: int = 0
     truncated: int = 0  # bodies cut short by a client that died mid-request (not processed)
     fail_next: int = 0
+    item_ids: bool = True  # answer each accepted item with an id of its own (else the batch's stands)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def delivered(self) -> Counter:
@@ -267,7 +268,7 @@ def start_webhook(state: WebhookState | None = None, delay: float = 0.0):
                                     "code": "unknown_store", "error": "store is not on the clienteling API"})
                 else:
                     results.append({"message_id": item["message_id"], "status": "accepted",
-                                    "id": "T" + uuid.uuid4().hex[:12]})
+                                    **({"id": "T" + uuid.uuid4().hex[:12]} if state.item_ids else {})})
             if delay:
                 time.sleep(delay)
             data = json.dumps({"results": results}).encode()

@@ -82,3 +82,30 @@ def test_state_ddl_is_idempotent(pg_warehouse):
         "and table_name = 'sends' order by ordinal_position")
     assert [c[0] for c in columns][:9] == ["message_id", "status", "attempts", "provider_message_id", "error_code",
                                           "error_message", "first_attempt_at", "finished_at", "run_id"]
+
+
+def test_set_based_webhook_batches_on_postgres(pg_warehouse, project, config_for, monkeypatch):
+    """activation.bulk over rows streamed from PostgreSQL; its ledger writes in PostgreSQL."""
+    from tests.activation.servers import start_webhook
+
+    server, state, url = start_webhook()
+    state.item_ids = False  # accepted items resolve by batch, in one statement
+    monkeypatch.setenv("TEST_WEBHOOK_SECRET", state.secret.decode())
+    try:
+        rows = [row(i, channel="store", destination="hook", payload={"product_name": "Lamp"}) for i in range(9)]
+        rows.append(row(9, channel="store", destination="hook", address="S999", payload={"product_name": "Lamp"}))
+        create_queue(pg_warehouse, rows)
+        cfg = config_for(f"hook: {{type: store_webhook, batch_size: 4, settings: "
+                         f"{{url: '{url}', secret: '${{TEST_WEBHOOK_SECRET}}'}}}}")
+        s = run(pg_warehouse, cfg)
+        again = run(pg_warehouse, cfg)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (s.total("sent"), s.total("rejected")) == (9, 1) and again.total_planned == 0
+    assert state.delivered() == {r["message_id"]: 1 for r in rows[:9]}
+    ledger = {m: (st, a, b) for m, st, a, b in pg_warehouse.fetchall(
+        "select message_id, status, attempts, batch_id from omniplay_state.sends")}
+    assert {m: v[:2] for m, v in ledger.items()} == {
+        **{r["message_id"]: ("sent", 1) for r in rows[:9]}, rows[9]["message_id"]: ("rejected", 1)}
+    assert len({v[2] for v in ledger.values()}) == 3 == state.requests
