@@ -34,6 +34,9 @@ class DestinationConfig(BaseModel):
     type: str
     batch_size: int | None = Field(default=None, ge=1, le=10_000)
     max_concurrency: int = Field(default=4, ge=1, le=64)
+    # Each worker sends from a forked process of its own (activation.senders): every core
+    # is used; the rate limit is split between the processes.
+    worker_processes: bool = False
     rate_limit: float | None = Field(default=None, gt=0, description="requests per second")
     burst: int | None = Field(default=None, ge=1)
     max_attempts: int = Field(default=5, ge=1, le=50)
@@ -87,15 +90,20 @@ class Config:
         except ValidationError as exc:
             raise ConfigError(_first_error(where, exc)) from None
 
-    def build(self, name: str, clock: Callable[[], datetime] | None = None) -> tuple[Destination, DestinationConfig]:
-        """Instantiate destination `name` with its validated settings and rate limiter."""
+    def build(self, name: str, clock: Callable[[], datetime] | None = None,
+              rate_share: int = 1) -> tuple[Destination, DestinationConfig]:
+        """Instantiate destination `name` with its validated settings and rate limiter
+        (whose rate and burst are divided by `rate_share`: one of that many senders)."""
         cfg = self.destination_config(name)
         cls = resolve(cfg.type)
         try:
             settings = cls.Settings.model_validate(cfg.settings)
         except ValidationError as exc:
             raise ConfigError(_first_error(f"{self.path}: destinations.{name}.settings", exc)) from None
-        limiter = TokenBucket(cfg.rate_limit, cfg.burst) if cfg.rate_limit else Unlimited()
+        limiter = Unlimited()
+        if cfg.rate_limit:
+            burst = max(1, cfg.burst // rate_share) if cfg.burst else None
+            limiter = TokenBucket(cfg.rate_limit / rate_share, burst)
         context = DestinationContext(project_dir=self.project_dir, limiter=limiter,
                                      **({"clock": clock} if clock else {}))
         return cls(name, settings, context), cfg

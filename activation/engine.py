@@ -50,6 +50,7 @@ from activation.flow import wait_backoff_or_retry_after
 from activation.ledger import Ledger, PendingRow, Resolution
 from activation.pii import mask_address, mask_payload, mask_text
 from activation.reader import QueueReader, QueueSource, rows_of
+from activation.senders import SenderProcesses
 from activation.templates import RenderFailed, TemplateStore, UnknownTemplate
 from omniplay.errors import (
     ConfigError,
@@ -160,6 +161,7 @@ class _DestinationState:
     collected: list[Message] = field(default_factory=list)
     inflight: set[Future] = field(default_factory=set)
     fatal: str | None = None  # set by the first fatal error: later batches fail fast
+    senders: SenderProcesses | None = None  # worker_processes: sends leave from these
 
     @property
     def max_inflight(self) -> int:
@@ -397,6 +399,8 @@ class SyncEngine:
         finally:
             for state in self._states.values():
                 state.executor.shutdown(wait=True)
+                if state.senders is not None:
+                    state.senders.close()
                 try:
                     state.destination.close()
                 except Exception:  # noqa: BLE001 - closing must not hide the real outcome
@@ -426,6 +430,10 @@ class SyncEngine:
             batch = cfg.batch_size or destination.default_batch_size
             executor = ThreadPoolExecutor(max_workers=cfg.max_concurrency, thread_name_prefix=f"omniplay-{name}")
             self._states[name] = _DestinationState(destination, cfg, executor, batch)
+            if cfg.worker_processes and not self.options.dry_run and not BulkPlanner.eligible(destination):
+                # Forked now, before the ledger writer's thread starts.
+                self._states[name].senders = SenderProcesses(self.config, name, cfg.max_concurrency, self.clock,
+                                                             self.sleep)
         bulk = {name: (s.destination, s.batch_size) for name, s in self._states.items()
                 if BulkPlanner.eligible(s.destination)}
         if bulk and not self.options.dry_run:
@@ -500,16 +508,6 @@ class SyncEngine:
         while len(state.inflight) >= state.max_inflight:
             self._drain(block=True)
 
-    def _retrying(self, cfg: DestinationConfig) -> Retrying:
-        """Bounded attempts of one batch, backing off (or as Retry-After says) in between."""
-        return Retrying(
-            stop=stop_after_attempt(cfg.max_attempts),
-            wait=wait_backoff_or_retry_after(cfg.backoff_initial, cfg.backoff_max),
-            retry=retry_if_exception_type(RetriableDestinationError),
-            reraise=True,
-            sleep=self.sleep,
-        )
-
     def _deliver_planned_when_pending(self, pending: Future, state: _DestinationState,
                                       planned: PlannedBatch) -> _BatchDelivery:
         pending.result()  # nothing leaves before its `pending` rows are committed
@@ -517,7 +515,7 @@ class SyncEngine:
         attempts = 0
         last: BatchOutcome | None = None
         try:
-            for attempt in self._retrying(cfg):
+            for attempt in retrying(cfg, self.sleep):
                 with attempt:
                     if state.fatal:
                         raise FatalDestinationError(state.fatal)
@@ -835,69 +833,14 @@ class SyncEngine:
         return self._deliver(state, batch)
 
     def _deliver(self, state: _DestinationState, batch: list[Message]) -> _Delivery:
-        """Send a batch with bounded retries; never raises (outcomes go in the results)."""
-        destination, cfg = state.destination, state.config
-        outstanding = list(batch)
-        attempts: Counter = Counter()
-        final: dict[str, Result] = {}
-        last_retry: dict[str, Result] = {}
-        fatal: str | None = None
-        try:
-            for attempt in self._retrying(cfg):
-                with attempt:
-                    if state.fatal:
-                        raise FatalDestinationError(state.fatal)
-                    for m in outstanding:
-                        attempts[m.message_id] += 1
-                    try:
-                        results = destination.send(outstanding)
-                    except (FatalDestinationError, RetriableDestinationError, SkippableDestinationError):
-                        raise
-                    except Exception as exc:  # noqa: BLE001 - unknown: delivery state unknown too
-                        log.warning("destination %s raised %s", destination.name, type(exc).__name__,
-                                    exc_info=log.isEnabledFor(logging.DEBUG))
-                        status = RETRY if destination.deduplicates else AMBIGUOUS
-                        results = [Result(m.message_id, status, error_code="unexpected_error",
-                                          error_message=f"{type(exc).__name__}: {mask_text(str(exc))}"[:500])
-                                   for m in outstanding]
-                    returned = {r.message_id: r for r in results}
-                    retry: list[Message] = []
-                    for m in outstanding:
-                        r = returned.get(m.message_id)
-                        if r is None:
-                            r = Result(m.message_id, RETRY if destination.deduplicates else AMBIGUOUS,
-                                       error_code="no_result", error_message="destination returned no result")
-                        if r.status == RETRY:
-                            retry.append(m)
-                            last_retry[m.message_id] = r
-                        else:
-                            final[m.message_id] = r
-                    outstanding = retry
-                    if outstanding:
-                        worst = max((last_retry[m.message_id].retry_after or 0) for m in outstanding)
-                        sample = last_retry[outstanding[0].message_id]
-                        raise RetriableDestinationError(
-                            f"{sample.error_code or 'retry'}: {sample.error_message or ''}".strip(),
-                            retry_after=worst or None,
-                        )
-        except RetriableDestinationError as exc:
-            for m in outstanding:
-                prior = last_retry.get(m.message_id)
-                final[m.message_id] = Result(
-                    m.message_id, "failed",
-                    error_code=(prior.error_code if prior else None) or "retries_exhausted",
-                    error_message=f"gave up after {attempts[m.message_id]} attempts: {exc}"[:1000],
-                )
-        except SkippableDestinationError as exc:
-            for m in outstanding:
-                final[m.message_id] = Result(m.message_id, REJECTED, error_code=exc.code or "skipped",
-                                             error_message=str(exc))
-        except FatalDestinationError as exc:
-            fatal = str(exc) if state.fatal else f"{destination.name}: {exc}"
-            state.fatal = fatal
-            for m in outstanding:
-                final[m.message_id] = Result(m.message_id, "failed", error_code="fatal", error_message=fatal)
-        return _Delivery([(final[m.message_id], attempts[m.message_id]) for m in batch], fatal)
+        if state.senders is None:
+            return deliver_batch(state.destination, state.config, batch, self.sleep, state)
+        if state.fatal:  # later batches fail fast, as in a thread: nothing leaves
+            return deliver_batch(state.destination, state.config, batch, self.sleep, state)
+        delivery = state.senders.deliver(batch, state.destination.deduplicates)
+        if delivery.fatal and not state.fatal:
+            state.fatal = delivery.fatal
+        return delivery
 
     # -- end ----------------------------------------------------------------------------
 
@@ -914,6 +857,84 @@ class SyncEngine:
                 outcome = "success"
             self.ledger.finish_play(self.summary.run_id, play, counts, outcome, now,
                                     self.summary.stopped.get(play))
+
+
+def deliver_batch(destination: Destination, cfg: DestinationConfig, batch: list[Message],
+                  sleep: Callable[[float], None], state: Any) -> _Delivery:
+    """Send a batch with bounded retries; never raises (outcomes go in the results).
+    `state.fatal` (read and set) stops later batches of the destination once one is fatal."""
+    outstanding = list(batch)
+    attempts: Counter = Counter()
+    final: dict[str, Result] = {}
+    last_retry: dict[str, Result] = {}
+    fatal: str | None = None
+    try:
+        for attempt in retrying(cfg, sleep):
+            with attempt:
+                if state.fatal:
+                    raise FatalDestinationError(state.fatal)
+                for m in outstanding:
+                    attempts[m.message_id] += 1
+                try:
+                    results = destination.send(outstanding)
+                except (FatalDestinationError, RetriableDestinationError, SkippableDestinationError):
+                    raise
+                except Exception as exc:  # noqa: BLE001 - unknown: delivery state unknown too
+                    log.warning("destination %s raised %s", destination.name, type(exc).__name__,
+                                exc_info=log.isEnabledFor(logging.DEBUG))
+                    status = RETRY if destination.deduplicates else AMBIGUOUS
+                    results = [Result(m.message_id, status, error_code="unexpected_error",
+                                      error_message=f"{type(exc).__name__}: {mask_text(str(exc))}"[:500])
+                               for m in outstanding]
+                returned = {r.message_id: r for r in results}
+                retry: list[Message] = []
+                for m in outstanding:
+                    r = returned.get(m.message_id)
+                    if r is None:
+                        r = Result(m.message_id, RETRY if destination.deduplicates else AMBIGUOUS,
+                                   error_code="no_result", error_message="destination returned no result")
+                    if r.status == RETRY:
+                        retry.append(m)
+                        last_retry[m.message_id] = r
+                    else:
+                        final[m.message_id] = r
+                outstanding = retry
+                if outstanding:
+                    worst = max((last_retry[m.message_id].retry_after or 0) for m in outstanding)
+                    sample = last_retry[outstanding[0].message_id]
+                    raise RetriableDestinationError(
+                        f"{sample.error_code or 'retry'}: {sample.error_message or ''}".strip(),
+                        retry_after=worst or None,
+                    )
+    except RetriableDestinationError as exc:
+        for m in outstanding:
+            prior = last_retry.get(m.message_id)
+            final[m.message_id] = Result(
+                m.message_id, "failed",
+                error_code=(prior.error_code if prior else None) or "retries_exhausted",
+                error_message=f"gave up after {attempts[m.message_id]} attempts: {exc}"[:1000],
+            )
+    except SkippableDestinationError as exc:
+        for m in outstanding:
+            final[m.message_id] = Result(m.message_id, REJECTED, error_code=exc.code or "skipped",
+                                         error_message=str(exc))
+    except FatalDestinationError as exc:
+        fatal = str(exc) if state.fatal else f"{destination.name}: {exc}"
+        state.fatal = fatal
+        for m in outstanding:
+            final[m.message_id] = Result(m.message_id, "failed", error_code="fatal", error_message=fatal)
+    return _Delivery([(final[m.message_id], attempts[m.message_id]) for m in batch], fatal)
+
+
+def retrying(cfg: DestinationConfig, sleep: Callable[[float], None]) -> Retrying:
+    """Bounded attempts of one batch, backing off (or as Retry-After says) in between."""
+    return Retrying(
+        stop=stop_after_attempt(cfg.max_attempts),
+        wait=wait_backoff_or_retry_after(cfg.backoff_initial, cfg.backoff_max),
+        retry=retry_if_exception_type(RetriableDestinationError),
+        reraise=True,
+        sleep=sleep,
+    )
 
 
 def state_type(states: dict[str, _DestinationState], name: str) -> str:

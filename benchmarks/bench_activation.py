@@ -86,6 +86,7 @@ destinations:
   twilio:
     type: twilio
     max_concurrency: {WORKERS['twilio']}
+    worker_processes: true
     batch_size: 500
     settings:
       base_url: http://127.0.0.1:{ports.get('twilio', 9)}
@@ -102,6 +103,7 @@ destinations:
   smtp:
     type: smtp
     max_concurrency: {WORKERS['smtp']}
+    worker_processes: true
     batch_size: 100
     settings:
       host: 127.0.0.1

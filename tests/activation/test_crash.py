@@ -31,7 +31,7 @@ pytestmark = pytest.mark.slow
 MESSAGES = 120
 BATCH, WORKERS = 10, 2
 IN_FLIGHT = 2 * WORKERS * BATCH  # at most two batches per worker pending where re-sending is unsafe
-TRIALS = {"outbox": 8, "webhook": 6, "smtp": 8}
+TRIALS = {"outbox": 8, "webhook": 6, "smtp": 8, "smtp_processes": 4}
 OPEN = dict(not_before=datetime(2020, 1, 1, tzinfo=timezone.utc), not_after=datetime(2100, 1, 1, tzinfo=timezone.utc))
 
 
@@ -64,6 +64,8 @@ def _trial(tmp: Path, kind: str, seed: int):
     (project / "activation" / "templates").symlink_to(REPO / "activation" / "templates")
     db = project / "wh.duckdb"
     channel = "store" if kind == "webhook" else "email"
+    processes = kind == "smtp_processes"  # the senders are forked processes (activation.senders)
+    kind = "smtp" if processes else kind
     rows = [row(i, channel=channel, destination=kind, **OPEN) for i in range(MESSAGES)]
     with DuckDBWarehouse.open(str(db)) as wh:
         create_queue(wh, rows)
@@ -81,7 +83,7 @@ def _trial(tmp: Path, kind: str, seed: int):
         count = lambda: len(state.items)  # noqa: E731
     else:
         server = start_smtp()
-        write_destinations(project, f"smtp: {{type: smtp, {flow}, rate_limit: 300, "
+        write_destinations(project, f"smtp: {{type: smtp, {flow}, rate_limit: 300, worker_processes: {processes}, "
                                     f"settings: {{host: {server.host}, port: {server.port}}}}}")
         count = lambda: len(server.recorder.messages)  # noqa: E731
     try:

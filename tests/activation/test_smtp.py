@@ -60,12 +60,13 @@ def test_delivers_multipart_with_one_click_unsubscribe(warehouse, project, confi
     assert sent[r["message_id"]].startswith("2.0.0 Ok: queued as")
 
 
-def test_refused_and_greylisted_recipients(warehouse, project, config_for, smtp_server):
+@pytest.mark.parametrize("processes", [False, True], ids=["threads", "sender_processes"])
+def test_refused_and_greylisted_recipients(warehouse, project, config_for, smtp_server, processes):
     rows = [row(1, destination="smtp", address="nouser@example.com"),
             row(2, destination="smtp", address="greylist@example.com"),
             row(3, destination="smtp")]
     create_queue(warehouse, rows)
-    s = run(warehouse, smtp_config(config_for, smtp_server, max_attempts=3))
+    s = run(warehouse, smtp_config(config_for, smtp_server, max_attempts=3, worker_processes=processes))
     assert (s.total("sent"), s.total("rejected"), s.total("failed")) == (1, 1, 1)
     ledger = {m: (st, a, c) for m, st, a, c in warehouse.fetchall(
         "select message_id, status, attempts, error_code from omniplay_state.sends")}

@@ -37,11 +37,13 @@ def run(wh, cfg, sleeps=None, **options):
     return sync(wh, cfg, SyncOptions(**options), clock=lambda: NOW, sleep=record)
 
 
-def test_sends_with_stop_footer_and_records_sids(warehouse, project, config_for, twilio):
+@pytest.mark.parametrize("processes", [False, True], ids=["threads", "sender_processes"])
+def test_sends_with_stop_footer_and_records_sids(warehouse, project, config_for, twilio, processes):
     state, url = twilio
     rows = [sms(i) for i in range(6)]
     create_queue(warehouse, rows)
-    s = run(warehouse, twilio_config(config_for, url, "max_concurrency: 3, batch_size: 2, "))
+    s = run(warehouse, twilio_config(config_for, url, f"max_concurrency: 3, batch_size: 2, "
+                                                      f"worker_processes: {processes}, "))
     assert s.total("sent") == 6
     assert sorted(m["To"] for m in state.messages) == sorted(r["address"] for r in rows)
     assert all(m["Body"].endswith("Reply STOP to opt out.") and m["From"] == "+15005550006"
@@ -106,11 +108,12 @@ def test_max_segments_guard(warehouse, project, config_for, twilio):
     assert len(state.messages) == 1
 
 
-def test_bad_credentials_stop_the_play(warehouse, project, config_for, twilio, monkeypatch):
+@pytest.mark.parametrize("processes", [False, True], ids=["threads", "sender_processes"])
+def test_bad_credentials_stop_the_play(warehouse, project, config_for, twilio, monkeypatch, processes):
     state, url = twilio
     monkeypatch.setenv("TEST_TWILIO_TOKEN", "wrong")
     create_queue(warehouse, [sms(i, play_id="sms_play") for i in range(5)] + [row(50)])
-    cfg = twilio_config(config_for, url, "max_concurrency: 1, batch_size: 2, ")
+    cfg = twilio_config(config_for, url, f"max_concurrency: 1, batch_size: 2, worker_processes: {processes}, ")
     cfg.raw.destinations["email"] = {"type": "outbox", "settings": {"dir": "out"}}
     s = run(warehouse, cfg)
     assert "401" in s.stopped["sms_play"] and s.per_play()["sms_play"]["failed"] == 5
