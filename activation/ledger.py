@@ -87,6 +87,12 @@ RUN_COUNT_COLUMNS = ("planned", "sent", "rejected", "failed", "ambiguous", "defe
 def ddl(schema: str = DEFAULT_STATE_SCHEMA, dialect: str = "") -> list[str]:
     """Portable `create ... if not exists` statements for the state schema and its tables.
 
+    On DuckDB (`dialect='duckdb'`) `sends` has no primary-key index: DuckDB keeps an ART
+    index in memory (about 90 MB per million keys) and a sync's commit fails once it
+    outgrows the memory limit (at about 3M messages under 256 MB). message_id stays the
+    key: the engine is the ledger's only writer, writes it with MERGE on message_id, and
+    a pending insert of a message already in the ledger is an error.
+
     On Spark (`dialect='spark'`), where Parquet tables cannot be updated, each table is an
     append-only `<table>__log` (plus `_seq`, the row version) under a view `<table>` that
     shows the latest version per key (TABLE_KEYS); omniplay.spark_warehouse writes them.
@@ -95,6 +101,8 @@ def ddl(schema: str = DEFAULT_STATE_SCHEMA, dialect: str = "") -> list[str]:
         return _spark_ddl(schema)
     statements = [f"create schema if not exists {quote_ident(schema)}"]
     for table, columns in TABLES.items():
+        if dialect == "duckdb" and table == "sends":
+            columns = tuple((name, type_.replace(" primary key", "")) for name, type_ in columns)
         body = ",\n    ".join(f"{name} {type_}" for name, type_ in columns)
         statements.append(f"create table if not exists {quote_ident(schema)}.{table} (\n    {body}\n)")
     return statements

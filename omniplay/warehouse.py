@@ -75,9 +75,9 @@ class Warehouse:
 
     def insert_arrow(self, table: str, rows: pa.Table, constants: dict[str, tuple[str, Any]], conflict: str,
                      updates: str) -> None:
-        """Insert rows expected to be new, given as for `upsert_arrow`. Where the engine makes
-        a plain insert much cheaper (DuckDB), a key collision is an error; elsewhere the row
-        is upserted with `updates`."""
+        """Insert rows expected to be new, given as for `upsert_arrow`. On DuckDB a key already
+        in the table is an error (nothing is written); elsewhere the row is upserted with
+        `updates`."""
         self.upsert_arrow(table, rows, constants, conflict, updates)
 
     def update(self, table: str, sets: str, where: str, params: Sequence[Any] = ()) -> None:
@@ -168,31 +168,41 @@ class DuckDBWarehouse(Warehouse):
         # table would make the duckdb module import pandas (seconds and ~50 MB). A column
         # holding one value for every row is bound once: converting values is the cost.
         selects, params = [], []
-        for i, (type_, values) in enumerate(rows.values(), 1):
+        for i, (name, (type_, values)) in enumerate(rows.items(), 1):
             if values.count(values[0]) == len(values):
-                selects.append(f"cast(${i} as {type_})")
+                selects.append(f"cast(${i} as {type_}) as {quote_ident(name)}")
                 params.append(values[0])
             else:
-                selects.append(f"unnest(cast(${i} as {type_}[]))")
+                selects.append(f"unnest(cast(${i} as {type_}[])) as {quote_ident(name)}")
                 params.append(values)
-        type_, values = next(iter(rows.values()))
-        if len(values) > 1 and not any(s.startswith("unnest") for s in selects):  # n identical rows
-            selects[0], params[0] = f"unnest(cast($1 as {type_}[]))", values
+        name, (type_, values) = next(iter(rows.items()))
+        if len(values) > 1 and not any(s.startswith("unnest(") for s in selects):  # n identical rows
+            selects[0], params[0] = f"unnest(cast($1 as {type_}[])) as {quote_ident(name)}", values
+        self._merge(table, f"select {', '.join(selects)}", params, conflict, f"update set {updates}")
+
+    def _merge(self, table: str, source: str, params: list, conflict: str, when_matched: str) -> None:
+        # MERGE rather than `insert ... on conflict`: it needs no unique index, so it
+        # works on the DuckDB `sends` table, which has none (activation.ledger.ddl).
+        target = table.rsplit(".", 1)[-1].strip('"')
+        on = " and ".join(f"{quote_ident(target)}.{quote_ident(k.strip())} = excluded.{quote_ident(k.strip())}"
+                          for k in conflict.split(","))
         self._con.execute(
-            f"insert into {table} ({', '.join(rows)}) select {', '.join(selects)} "
-            f"on conflict ({conflict}) do update set {updates}",
+            f"merge into {table} using ({source}) as excluded on {on} "
+            f"when matched then {when_matched} when not matched then insert by name",
             params,
         )
 
     def upsert_arrow(self, table: str, rows: pa.Table, constants: dict[str, tuple[str, Any]], conflict: str,
                      updates: str) -> None:
-        self._insert_arrow(table, rows, constants, f" on conflict ({conflict}) do update set {updates}")
+        self._merge_arrow(table, rows, constants, conflict, f"update set {updates}")
 
     def insert_arrow(self, table: str, rows: pa.Table, constants: dict[str, tuple[str, Any]], conflict: str,
                      updates: str) -> None:
-        self._insert_arrow(table, rows, constants, "")
+        self._merge_arrow(table, rows, constants, conflict,
+                          f"error concat('already in {table.replace(chr(39), '')}: ', excluded.{quote_ident(conflict)})")
 
-    def _insert_arrow(self, table: str, rows: pa.Table, constants: dict[str, tuple[str, Any]], on_conflict: str):
+    def _merge_arrow(self, table: str, rows: pa.Table, constants: dict[str, tuple[str, Any]], conflict: str,
+                     when_matched: str) -> None:
         # Scanned in place: no value passes through Python. (Arrow tables made by DuckDB
         # register without the duckdb module importing pandas.)
         if not rows.num_rows:
@@ -200,12 +210,9 @@ class DuckDBWarehouse(Warehouse):
         self._con.register("omniplay_arrow_rows", rows)
         try:
             selects = [f"r.{quote_ident(name)}" for name in rows.column_names]
-            selects += [f"cast(? as {type_})" for type_, _ in constants.values()]
-            self._con.execute(
-                f"insert into {table} ({', '.join([*rows.column_names, *constants])}) "
-                f"select {', '.join(selects)} from omniplay_arrow_rows r{on_conflict}",
-                [value for _, value in constants.values()],
-            )
+            selects += [f"cast(? as {type_}) as {quote_ident(name)}" for name, (type_, _) in constants.items()]
+            self._merge(table, f"select {', '.join(selects)} from omniplay_arrow_rows r",
+                        [value for _, value in constants.values()], conflict, when_matched)
         finally:
             self._con.unregister("omniplay_arrow_rows")
 
