@@ -6,9 +6,10 @@ never attempted, play running, window open, a plain store id, a JSON object payl
 template whose channel variant reads only variables it can extract. Their variants are
 rendered once per distinct combination of those variables (in Python, the same
 TemplateStore as the per-row path) and joined back; then DuckDB writes each item's JSON,
-cuts the rows into batches, derives each batch id from its message ids and assembles the
-bodies. What reaches Python is one body and one Arrow table of ledger identities per
-batch; the ledger takes those tables in single set-based statements.
+cuts the rows into batches, names each (sync, read batch, destination, number: the
+Idempotency-Key a re-send after a crash reuses, read back from the ledger) and
+assembles the bodies. What reaches Python is one body and one Arrow table of ledger
+identities per batch; the ledger takes those tables in single set-based statements.
 
 Every other row (an earlier outcome, a window not open or closed, anything to reject, a
 template falling back) goes back to the engine's per-row path, which records the reason.
@@ -55,10 +56,13 @@ class BulkPlanner:
     """Plans the set-based part of each read batch; used from one thread."""
 
     def __init__(self, templates: TemplateStore, destinations: dict[str, tuple[Destination, int]],
-                 memory_limit: str = "64MB"):
+                 batch_prefix: str, memory_limit: str = "64MB"):
+        """`batch_prefix` starts every batch id: unique per sync (e.g. from its run id)."""
         import duckdb
 
         self.templates = templates
+        self.batch_prefix = batch_prefix
+        self._planned = 0
         self.destinations = destinations  # name -> (destination, batch size)
         self.con = duckdb.connect(config={"memory_limit": memory_limit, "threads": 1})
         self.con.execute("create table omniplay_rendered (template varchar, channel varchar, key varchar, "
@@ -136,8 +140,7 @@ class BulkPlanner:
         # them is not rejected here but left to the per-row path, which says why.
         self.con.execute(
             f"create or replace temp table omniplay_eligible as "
-            f"select r.*, case k.kind {' '.join(cases)} end as omniplay_key, "
-            f"row_number() over () as omniplay_seq "
+            f"select r.*, case k.kind {' '.join(cases)} end as omniplay_key "
             f"from omniplay_rows r join (values {', '.join(values)}) k(template, channel, destination, kind) "
             f"on r.template = k.template and r.channel = k.channel and r.destination = k.destination "
             f"where r.ledger_status is null and r.message_id is not null and r.play_id is not null "
@@ -188,24 +191,23 @@ class BulkPlanner:
         con = self.con
         names = list(self.destinations)
         items = " ".join(f"when ? then {self.destinations[n][0].item_sql()}" for n in names)
-        sizes = ", ".join("(?, ?)" for _ in names)
-        # A batch's id: its destination and first message (a message is planned here only
-        # once, before it has any ledger row, so no two batches share it), plus its size.
+        sizes = ", ".join("(?, ?, ?)" for _ in names)
+        # A batch's id: the planner's prefix (unique per run and read batch), the
+        # destination's number and the batch's number within the read batch.
+        self._planned += 1
         con.execute(
             f"create or replace temp table omniplay_fast as "
             f"select message_id, play_id, profile_id, channel, destination, "
-            f"md5('bulk' || chr(0) || destination || chr(0) "
-            f"|| min(message_id) over (partition by destination, omniplay_chunk) || chr(0) "
-            f"|| count(*) over (partition by destination, omniplay_chunk)) as batch_id, "
+            f"? || omniplay_destination || '-' || omniplay_chunk as batch_id, "
             f"case destination {items} end as omniplay_item "
-            f"from (select e.*, m.content, "
-            f"(row_number() over (partition by e.destination order by e.omniplay_seq) - 1) // b.size "
-            f"as omniplay_chunk "
+            f"from (select e.*, m.content, b.number as omniplay_destination, "
+            f"(row_number() over (partition by e.destination) - 1) // b.size as omniplay_chunk "
             f"from omniplay_eligible e join omniplay_rendered m "
             f"on m.template = e.template and m.channel = e.channel and m.key = e.omniplay_key "
-            f"join (values {sizes}) b(destination, size) on b.destination = e.destination "
+            f"join (values {sizes}) b(destination, size, number) on b.destination = e.destination "
             f"where m.content is not null) e",
-            [*names, *[x for n in names for x in (n, self.destinations[n][1])]],
+            [f"{self.batch_prefix}-{self._planned}-", *names,
+             *[x for i, n in enumerate(names) for x in (n, self.destinations[n][1], i)]],
         )
         bodies = con.execute(
             "select destination, batch_id, count(*), '{\"batch_id\":' || to_json(batch_id) || ',\"items\":[' "

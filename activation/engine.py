@@ -437,7 +437,7 @@ class SyncEngine:
         bulk = {name: (s.destination, s.batch_size) for name, s in self._states.items()
                 if BulkPlanner.eligible(s.destination)}
         if bulk and not self.options.dry_run:
-            self._bulk = BulkPlanner(self.templates, bulk)
+            self._bulk = BulkPlanner(self.templates, bulk, batch_prefix=f"b{self.summary.run_id[:24]}")
 
     def _db_now(self) -> datetime:
         return self.clock().astimezone(timezone.utc).replace(tzinfo=None)
