@@ -268,6 +268,7 @@ class _LedgerWriter:
         sends = [(method, args) for method, args, _ in group if method in ("mark_pending", "resolve")]
         writes: list[tuple[Callable, tuple]] = [(getattr(self._ledger, method), args)
                                                for method, args, _ in group if method not in ("mark_pending", "resolve")]
+        writes = _merge_batch_resolutions(writes, self._ledger.resolve_batches)
         ids = [item.message_id for _, args in sends for item in args[0]]
         if len(ids) == len(set(ids)):
             writes.insert(0, (self._ledger.write_sends, (sends,)))
@@ -569,8 +570,9 @@ class SyncEngine:
         now = self._db_now()
         if exceptions:  # first, so that the batch's statement leaves them alone
             self._writer.submit("resolve", exceptions, self.summary.run_id, now)
-        self._writer.submit("resolve_batch", planned.batch_id, status, self.summary.run_id, now, delivery.attempts,
-                            outcome.provider_message_id, outcome.error_code, outcome.error_message)
+        self._writer.submit("resolve_batches", [planned.batch_id], status, self.summary.run_id, now,
+                            delivery.attempts, outcome.provider_message_id == planned.batch_id, outcome.error_code,
+                            outcome.error_message)
         if delivery.fatal:
             for play, _, _ in counts:
                 if play not in self.summary.stopped:
@@ -924,6 +926,20 @@ def deliver_batch(destination: Destination, cfg: DestinationConfig, batch: list[
         for m in outstanding:
             final[m.message_id] = Result(m.message_id, "failed", error_code="fatal", error_message=fatal)
     return _Delivery([(final[m.message_id], attempts[m.message_id]) for m in batch], fatal)
+
+
+def _merge_batch_resolutions(writes: list[tuple[Callable, tuple]], resolve_batches: Callable) -> list:
+    """Consecutive `resolve_batches` writes alike but for their batches, as one (a statement
+    scans the ledger whatever its size); the latest time stands for them all."""
+    merged: list[tuple[Callable, tuple]] = []
+    for method, args in writes:
+        if merged and method == resolve_batches and merged[-1][0] == resolve_batches:
+            prior = merged[-1][1]
+            if prior[1:3] == args[1:3] and prior[4:] == args[4:]:  # status, run, attempts, provider, error
+                merged[-1] = (method, (prior[0] + args[0], *prior[1:3], max(prior[3], args[3]), *prior[4:]))
+                continue
+        merged.append((method, args))
+    return merged
 
 
 def retrying(cfg: DestinationConfig, sleep: Callable[[float], None]) -> Retrying:

@@ -205,18 +205,21 @@ class Ledger:
         self.wh.insert_arrow(self.sends, identities, {c: (_SENDS_WRITE_TYPES[c], v) for c, v in values.items()},
                              "message_id", _SENDS_UPDATES)
 
-    def resolve_batch(self, batch_id: str, status: str, run_id: str, now: datetime, attempts: int,
-                      provider_message_id: str | None = None, error_code: str | None = None,
-                      error_message: str | None = None) -> None:
-        """Resolve every message of a batch still `pending` alike, in one statement (messages
-        with an outcome of their own are resolved first, by `resolve`)."""
+    def resolve_batches(self, batch_ids: Sequence[str], status: str, run_id: str, now: datetime, attempts: int,
+                        provider_is_batch: bool = False, error_code: str | None = None,
+                        error_message: str | None = None) -> None:
+        """Resolve every message of these batches still `pending` alike, in one statement
+        (messages with an outcome of their own are resolved first, by `resolve`); with
+        `provider_is_batch` the provider's id of each message is its batch's id."""
+        marks = ", ".join("?" * len(batch_ids))
         self.wh.update(
             self.sends,
-            "status = ?, attempts = attempts + ?, provider_message_id = coalesce(?, provider_message_id), "
+            "status = ?, attempts = attempts + ?, "
+            "provider_message_id = case when ? then batch_id else provider_message_id end, "
             "error_code = ?, error_message = ?, finished_at = ?, run_id = ?, updated_at = ?",
-            "batch_id = ? and status = 'pending'",
-            (status, attempts, _clip(provider_message_id, 256), _clip(error_code, 64), _clip(error_message, 1024),
-             now, run_id, now, batch_id),
+            f"batch_id in ({marks}) and status = 'pending'",
+            (status, attempts, provider_is_batch, _clip(error_code, 64), _clip(error_message, 1024), now, run_id,
+             now, *batch_ids),
         )
 
     def pending(self) -> list[tuple[str, str | None, str | None]]:
