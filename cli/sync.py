@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import time
 from pathlib import Path
 from typing import Annotated
@@ -47,13 +48,14 @@ def sync(
     from omniplay.errors import DeliveryFailed
     from omniplay.lock import target_lock
     from omniplay.pipeline import due_plays
-    from omniplay.warehouse import connect
+    from omniplay.warehouse import DEFAULT_SYNC_MEMORY_LIMIT, DUCKDB_MEMORY_LIMIT_ENV, connect
 
     settings = Settings.from_env(project_dir, target)
     cfg = load_config(settings.project_dir, config)
     # Only a real sync writes: a dry run must not wait for (or block) a running sync.
     lock = contextlib.nullcontext() if dry_run else target_lock(settings, command="omniplay sync")
-    with lock, connect(settings, read_only=dry_run) as warehouse:
+    memory_limit = os.environ.get(DUCKDB_MEMORY_LIMIT_ENV) or DEFAULT_SYNC_MEMORY_LIMIT
+    with lock, connect(settings, read_only=dry_run, memory_limit=memory_limit) as warehouse:
         plays = play or None
         clock_kwargs = {}
         if due:
