@@ -26,40 +26,20 @@ observations as (
 
 ),
 
-centres as (
-
-    select
-        record_key,
-        node as centre_node,
-        identifier_type as centre_type
-
-    from (
-        select
-            record_key,
-            node,
-            identifier_type,
-            row_number() over (partition by record_key order by type_priority, node) as position_in_record
-        from observations
-    ) as ordered
-    where position_in_record = 1
-
-),
-
+{#- Each record links its centre to every other identifier it holds (one row per
+    record and identifier, so the rows of a pair are its records). -#}
 star_edges as (
 
     select
-        centres.centre_node,
-        centres.centre_type,
-        observations.node as other_node,
-        observations.identifier_type as other_type,
-        observations.record_key,
-        observations.times_seen,
-        observations.observed_at
+        centre_node_id as centre_node,
+        centre_type,
+        node_id as other_node,
+        identifier_type as other_type,
+        times_seen,
+        observed_at
 
     from observations
-    inner join centres
-        on observations.record_key = centres.record_key
-    where observations.node <> centres.centre_node
+    where node_id <> centre_node_id
 
 ),
 
@@ -70,7 +50,7 @@ pairs as (
         case when centre_node < other_node then centre_type else other_type end as type_a,
         case when centre_node < other_node then other_node else centre_node end as node_b,
         case when centre_node < other_node then other_type else centre_type end as type_b,
-        count(distinct record_key) as records,
+        count(*) as records,
         sum(times_seen) as observations,
         min(observed_at) as first_seen_at,
         max(observed_at) as last_seen_at

@@ -1,6 +1,8 @@
+{{ config(pre_hook="{{ omniplay.bulk_write_begin() }}", post_hook="{{ omniplay.bulk_write_end() }}") }}
 {#-
-    One row per identifier of the graph with when it was first and last seen, and whether
-    the guards excluded it from linking altogether (a shared or junk value gets no profile:
+    One row per identifier of the graph (`node`: its dense id from
+    int_identity_observations) with when it was first and last seen, and whether the
+    guards excluded it from linking altogether (a shared or junk value gets no profile:
     it would otherwise become a contactable profile of its own).
 -#}
 with
@@ -47,15 +49,15 @@ over_threshold as (
 nodes as (
 
     select
-        node,
-        identifier_type,
-        identifier_value,
+        node_id as node,
+        min(identifier_type) as identifier_type,
+        min(identifier_value) as identifier_value,
         min(first_observed_at) as first_seen_at,
         max(observed_at) as last_seen_at,
-        count(distinct record_key) as records
+        count(*) as records
 
     from observations
-    group by node, identifier_type, identifier_value
+    group by node_id
 
 ),
 

@@ -1,8 +1,16 @@
+{{ config(pre_hook="{{ omniplay.bulk_write_begin() }}", post_hook="{{ omniplay.bulk_write_end() }}") }}
 {#-
     Every identifier seen in every identity-bearing record, one row per
-    (record, identifier). Web and POS rows are first reduced to their distinct identifier
-    combinations, so the graph grows with people and devices, not with event volume.
-    Staging has already normalized every value and nulled junk (identifier_blocklist).
+    (record, identifier), with the record's centre: its strongest identifier (type
+    priority), which the star of edges of the record starts from. Web and POS rows are
+    first reduced to their distinct identifier combinations, so the graph grows with
+    people and devices, not with event volume. Staging has already normalized every
+    value and nulled junk (identifier_blocklist).
+
+    Every identifier gets a dense bigint `node_id`, numbered in (identifier_type,
+    identifier_value) order, i.e. the order of the `<type>:<value>` node names: the graph
+    downstream (edges, components, registry, map) joins and groups on integers, and every
+    "smallest node" rule keeps its meaning.
 -#}
 with
 
@@ -47,7 +55,6 @@ badge_scans as (
 crm_records as (
 
     select
-        'crm:' || crm_id as record_key,
         'crm' as source,
         created_at as first_observed_at,
         coalesce(updated_at, created_at) as observed_at,
@@ -69,7 +76,6 @@ crm_records as (
 loyalty_records as (
 
     select
-        'loyalty:' || loyalty_id as record_key,
         'loyalty' as source,
         enrolled_at as first_observed_at,
         coalesce(updated_at, enrolled_at) as observed_at,
@@ -92,7 +98,6 @@ loyalty_records as (
 account_records as (
 
     select
-        'account:' || user_id as record_key,
         'web_account' as source,
         created_at as first_observed_at,
         created_at as observed_at,
@@ -134,7 +139,6 @@ web_combinations as (
 web_records as (
 
     select
-        event_source || ':' || coalesce(user_id, '') || '|' || coalesce(cookie_id, '') || '|' || coalesce(device_id, '') as record_key,
         event_source as source,
         first_observed_at,
         observed_at,
@@ -171,7 +175,6 @@ pos_combinations as (
 pos_records as (
 
     select
-        'pos:' || coalesce(loyalty_id, '') || '|' || coalesce(card_token, '') as record_key,
         'pos' as source,
         first_observed_at,
         observed_at,
@@ -193,7 +196,6 @@ pos_records as (
 badge_records as (
 
     select
-        'badge:' || scan_id as record_key,
         'event_scan' as source,
         scanned_at as first_observed_at,
         scanned_at as observed_at,
@@ -228,42 +230,78 @@ records as (
 
 ),
 
-{#- Unpivot: one row per identifier. Type priority orders identifiers within a record:
-    the record's first identifier is the centre of its star of edges. -#}
+{#- A record holds at most one identifier of each type: its centre is the first one
+    present in type priority order. -#}
+centred_records as (
+
+    select
+        *,
+        case
+            {%- for identifier_type in omniplay.identity_identifier_types() %}
+            when {{ identifier_type }} is not null then '{{ identifier_type }}'
+            {%- endfor %}
+        end as centre_type,
+        coalesce({{ omniplay.identity_identifier_types() | join(', ') }}) as centre_value
+
+    from records
+
+),
+
+{#- Unpivot: one row per identifier. -#}
 unpivoted as (
 
     {% for identifier_type in omniplay.identity_identifier_types() %}
     select
-        record_key,
         source,
         first_observed_at,
         observed_at,
         times_seen,
         '{{ identifier_type }}' as identifier_type,
         {{ identifier_type }} as identifier_value,
-        {{ loop.index }} as type_priority
+        {{ loop.index }} as type_priority,
+        centre_type,
+        centre_value
 
-    from records
+    from centred_records
     where {{ identifier_type }} is not null
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
 
+node_ids as (
+
+    select
+        identifier_type,
+        identifier_value,
+        row_number() over (order by identifier_type, identifier_value) as node_id
+
+    from unpivoted
+    group by identifier_type, identifier_value
+
+),
+
 final as (
 
     select
-        record_key,
-        source,
-        identifier_type,
-        identifier_value,
-        identifier_type || ':' || identifier_value as node,
-        type_priority,
-        first_observed_at,
-        observed_at,
-        times_seen
+        unpivoted.source,
+        unpivoted.identifier_type,
+        unpivoted.identifier_value,
+        node_ids.node_id,
+        unpivoted.type_priority,
+        unpivoted.centre_type,
+        centres.node_id as centre_node_id,
+        unpivoted.first_observed_at,
+        unpivoted.observed_at,
+        unpivoted.times_seen
 
     from unpivoted
+    inner join node_ids
+        on unpivoted.identifier_type = node_ids.identifier_type
+        and unpivoted.identifier_value = node_ids.identifier_value
+    inner join node_ids as centres
+        on unpivoted.centre_type = centres.identifier_type
+        and unpivoted.centre_value = centres.identifier_value
 
 )
 

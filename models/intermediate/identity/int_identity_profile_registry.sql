@@ -1,9 +1,13 @@
+{{ config(pre_hook="{{ omniplay.bulk_write_begin() }}", post_hook="{{ omniplay.bulk_write_end() }}") }}
 {#-
     Stable profile ids. This model reads its own previous version (when there is one), so
-    a profile keeps its id across builds, full refreshes included, unless it merges:
+    a profile keeps its id across builds, full refreshes included, unless it merges
+    (node ids are renumbered every build: the previous version is matched on the
+    identifier itself):
 
     - a component whose members carry no id yet gets a new one, derived from its
-      earliest-seen member (md5 of the node, so it is reproducible);
+      earliest-seen member (md5 of its `<identifier_type>:<identifier_value>`, so it is
+      reproducible);
     - a component whose members carry one id keeps it;
     - a component whose members carry several ids is a merge: the id held by the
       earliest-seen member that has one survives, the others are retired
@@ -31,14 +35,16 @@ previous_assignments as (
 
     {% if previous is not none %}
     select
-        node,
+        identifier_type,
+        identifier_value,
         profile_id as previous_profile_id,
         assigned_at as previous_assigned_at
 
     from {{ previous }}
     {% else %}
     select
-        cast(null as {{ dbt.type_string() }}) as node,
+        cast(null as {{ dbt.type_string() }}) as identifier_type,
+        cast(null as {{ dbt.type_string() }}) as identifier_value,
         cast(null as {{ dbt.type_string() }}) as previous_profile_id,
         cast(null as {{ dbt.type_timestamp() }}) as previous_assigned_at
 
@@ -55,6 +61,8 @@ members as (
         nodes.identifier_type,
         nodes.identifier_value,
         nodes.first_seen_at,
+        nodes.last_seen_at,
+        nodes.records,
         previous_assignments.previous_profile_id,
         previous_assignments.previous_assigned_at,
         row_number() over (
@@ -66,7 +74,8 @@ members as (
     inner join nodes
         on components.node = nodes.node
     left join previous_assignments
-        on components.node = previous_assignments.node
+        on nodes.identifier_type = previous_assignments.identifier_type
+        and nodes.identifier_value = previous_assignments.identifier_value
 
 ),
 
@@ -126,7 +135,7 @@ new_ids as (
 
     select
         component,
-        'p_' || substr(md5(node), 1, 20) as profile_id
+        'p_' || substr(md5(identifier_type || ':' || identifier_value), 1, 20) as profile_id
 
     from members
     where seniority = 1
@@ -146,7 +155,9 @@ final as (
                 then members.previous_assigned_at
             else {{ omniplay.identity_build_timestamp() }}
         end as assigned_at,
-        members.first_seen_at
+        members.first_seen_at,
+        members.last_seen_at,
+        members.records
 
     from members
     left join surviving_ids

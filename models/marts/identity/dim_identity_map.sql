@@ -1,3 +1,4 @@
+{{ config(pre_hook="{{ omniplay.bulk_write_begin() }}", post_hook="{{ omniplay.bulk_write_end() }}") }}
 {#- Every resolved identifier and the unified profile it belongs to. -#}
 with
 
@@ -7,26 +8,18 @@ registry as (
 
 ),
 
-nodes as (
-
-    select * from {{ ref('int_identity_nodes') }}
-
-),
-
 final as (
 
     select
-        registry.identifier_type,
-        registry.identifier_value,
-        registry.profile_id,
-        nodes.first_seen_at,
-        nodes.last_seen_at,
-        nodes.records,
-        registry.assigned_at
+        identifier_type,
+        identifier_value,
+        profile_id,
+        first_seen_at,
+        last_seen_at,
+        records,
+        assigned_at
 
     from registry
-    inner join nodes
-        on registry.node = nodes.node
 
 )
 

@@ -8,6 +8,12 @@ edges as (
 
 ),
 
+nodes as (
+
+    select * from {{ ref('int_identity_nodes') }}
+
+),
+
 registry as (
 
     select * from {{ ref('int_identity_profile_registry') }}
@@ -17,15 +23,19 @@ registry as (
 cut_edges as (
 
     select
-        cut_reason as guard,
-        type_a || ':' || type_b as detail,
-        node_a,
-        node_b,
+        edges.cut_reason as guard,
+        edges.type_a || ':' || edges.type_b as detail,
+        edges.type_a || ':' || nodes_a.identifier_value as node_a,
+        edges.type_b || ':' || nodes_b.identifier_value as node_b,
         cast(null as {{ dbt.type_string() }}) as profile_id,
-        records as evidence
+        edges.records as evidence
 
     from edges
-    where not is_linked
+    inner join nodes as nodes_a
+        on edges.node_a = nodes_a.node
+    inner join nodes as nodes_b
+        on edges.node_b = nodes_b.node
+    where not edges.is_linked
 
 ),
 
