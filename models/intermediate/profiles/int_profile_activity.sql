@@ -67,15 +67,10 @@ aggregated as (
         {%- endfor %}
         min(occurred_at) as first_seen_at,
         max(occurred_at) as last_seen_at,
-        count(distinct case when event_type = 'purchase' and channel = 'store' then order_id end) as store_orders,
-        count(distinct case when event_type = 'purchase' and channel in ('web', 'app') then order_id end) as online_orders,
         coalesce(sum(case when event_type in ('purchase', 'return') and channel = 'store' then revenue end), 0) as store_revenue,
         coalesce(sum(case when event_type = 'purchase' and channel in ('web', 'app') then revenue end), 0) as online_revenue,
         min(case when event_type = 'purchase' then occurred_at end) as first_purchase_at,
         max(case when event_type = 'purchase' then occurred_at end) as last_purchase_at,
-        count(distinct case
-            when event_type = 'purchase' and occurred_at >= {{ omniplay.as_of_timestamp() }} - interval '365 days' then order_id
-        end) as orders_12m,
         coalesce(sum(case
             when event_type in ('purchase', 'return') and occurred_at >= {{ omniplay.as_of_timestamp() }} - interval '365 days' then revenue
         end), 0) as revenue_12m,
@@ -96,14 +91,50 @@ aggregated as (
 
 ),
 
+{#- Distinct order counts over the purchases only: distinct aggregates over every touch
+    would hash each profile's whole stream once per count. -#}
+orders as (
+
+    select
+        profile_id,
+        count(distinct case when channel = 'store' then order_id end) as store_orders,
+        count(distinct case when channel in ('web', 'app') then order_id end) as online_orders,
+        count(distinct case when occurred_at >= {{ omniplay.as_of_timestamp() }} - interval '365 days' then order_id end) as orders_12m
+
+    from touches
+    where event_type = 'purchase'
+        and occurred_at <= {{ omniplay.as_of_timestamp() }}
+    group by profile_id
+
+),
+
 final as (
 
     select
-        aggregated.*,
+        aggregated.profile_id,
+        {%- for channel in channels %}
+        aggregated.first_seen_{{ channel }}_at,
+        aggregated.last_seen_{{ channel }}_at,
+        {%- endfor %}
+        aggregated.first_seen_at,
+        aggregated.last_seen_at,
+        coalesce(orders.store_orders, 0) as store_orders,
+        coalesce(orders.online_orders, 0) as online_orders,
+        aggregated.store_revenue,
+        aggregated.online_revenue,
+        aggregated.first_purchase_at,
+        aggregated.last_purchase_at,
+        coalesce(orders.orders_12m, 0) as orders_12m,
+        aggregated.revenue_12m,
+        aggregated.product_views_14d,
+        aggregated.add_to_carts_14d,
+        aggregated.message_clicks_30d,
         home_stores.most_visited_store_id,
         home_stores.most_visited_store_visits_12m
 
     from aggregated
+    left join orders
+        on aggregated.profile_id = orders.profile_id
     left join home_stores
         on aggregated.profile_id = home_stores.profile_id
 
