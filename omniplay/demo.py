@@ -6,16 +6,29 @@ Runs on embedded DuckDB with sandbox destinations only; safe to run again and ag
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from omniplay.clock import NOW_ENV, dataset_as_of
+from omniplay.generator.response import RESPONSE_TAG
+from omniplay.report import collect_report
+from omniplay.report.html import write_html
+from omniplay.report.terminal import print_report
 from omniplay.settings import Settings
 
 DEMO_CUSTOMERS = 2000
 DEMO_DAYS = 120
 DEMO_SEED = 42
+SIMULATED_DAYS = 8
+"""The measuring build runs this many days after the night: 7-day attribution windows have closed."""
+DEMO_UPLIFT = 0.3
 
 # Relations worth a line in the summary, in pipeline order; missing ones are skipped.
 SUMMARY_RELATIONS = [
@@ -107,42 +120,102 @@ def _gate_table(duckdb_path: Path) -> Table | None:
 
 
 def run_demo(project_dir: Path | None = None) -> None:
-    """Generate the demo data if needed, then run the nightly pipeline on DuckDB with
-    sandbox (outbox) destinations: build -> gate -> sync -> summary and HTML report."""
-    from cli.sync import print_summary
-    from omniplay.pipeline import run_pipeline
-
+    """Generate the demo data if needed and run the nightly pipeline on DuckDB with
+    sandbox (outbox) destinations: build -> gate -> sync. Then simulate how customers
+    answer over the following days and build again a week later, which measures them;
+    print the summary and write the HTML report (lift with intervals, guardrails, funnel)."""
     console = Console()
     settings = Settings.from_env(project_dir, target="duckdb")
     console.rule("omniplay demo")
     _ensure_demo_data(settings, console)
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-    console.print(f"nightly run on DuckDB at {settings.duckdb_path} (build -> gate -> sync) ...")
-    result = run_pipeline(settings)
-    console.print(f"dbt build: {result.build_counts}")
+    night = dataset_as_of(settings)
+    assert night is not None  # a generated dataset always has its as_of
+    result = None
+    if _responses_simulated(settings):
+        # The simulated days are in the data already: the night before them would now be
+        # decided with its future in view, so only the measuring build runs again.
+        console.print(f"[dim]simulated days already in {settings.data_dir}; the night of {night:%Y-%m-%d} "
+                      "ran before[/dim]")
+    else:
+        result = _nightly_run(settings, console, night)
+        _simulate_days(settings, console)
+    _measuring_build(settings, console, night + timedelta(days=SIMULATED_DAYS))
     console.print(_summary_table(settings.duckdb_path))
-    decisions = _decisions_table(settings.duckdb_path)
-    if decisions is not None:
-        console.print(decisions)
-    gated = _gate_table(settings.duckdb_path)
-    if gated is not None:
-        console.print(gated)
-    if result.sync_summary is not None:
-        print_summary(result.sync_summary)
-        import os
-
-        outbox = os.environ.get("OMNIPLAY_OUTBOX_DIR") or str(settings.project_dir / "target" / "outbox")
-        console.print(f"e-mail and SMS delivered to the sandbox outbox {outbox}; store tasks under "
-                      f"{os.environ.get('OMNIPLAY_STORE_TASKS_DIR') or settings.project_dir / 'target' / 'store_tasks'}")
-    report = _write_report(settings)
-    console.print(f"report: {report} (open it in a browser; `omniplay report` prints the same tables)")
-    if result.error is not None:
+    report = collect_report(settings)
+    print_report(replace(report, sections=[s for s in report.sections if s.key == "lift"]), console)
+    path = write_html(report, settings.duckdb_path.parent / "report.html").resolve()
+    console.print(f"report: {path} (open it in a browser; `omniplay report` prints the same tables)")
+    if result is not None and result.error is not None:
         raise result.error
 
 
-def _write_report(settings: Settings) -> Path:
-    """The HTML report of what the demo built and sent, beside the DuckDB file."""
-    from omniplay.report import collect_report
-    from omniplay.report.html import write_html
+def _nightly_run(settings: Settings, console: Console, now: datetime):
+    """`omniplay run` (build -> gate -> sync) as of the dataset's night, and what it did."""
+    from cli.sync import print_summary
+    from omniplay.pipeline import run_pipeline
 
-    return write_html(collect_report(settings), settings.duckdb_path.parent / "report.html").resolve()
+    console.rule(f"nightly run as of {now:%Y-%m-%d %H:%M} UTC")
+    console.print(f"on DuckDB at {settings.duckdb_path} (build -> gate -> sync) ...")
+    result = run_pipeline(settings)
+    console.print(f"dbt build: {result.build_counts}")
+    for table in (_decisions_table(settings.duckdb_path), _gate_table(settings.duckdb_path)):
+        if table is not None:
+            console.print(table)
+    if result.sync_summary is not None:
+        print_summary(result.sync_summary)
+        outbox = os.environ.get("OMNIPLAY_OUTBOX_DIR") or str(settings.project_dir / "target" / "outbox")
+        tasks = os.environ.get("OMNIPLAY_STORE_TASKS_DIR") or str(settings.project_dir / "target" / "store_tasks")
+        console.print(f"e-mail and SMS delivered to the sandbox outbox {outbox}; store tasks under {tasks}")
+    return result
+
+
+def _measuring_build(settings: Settings, console: Console, now: datetime) -> None:
+    """`omniplay build` with the clock pinned ``SIMULATED_DAYS`` after the night: the
+    attribution windows of the night's 7-day plays have closed, so lift has a result.
+    Nothing is sent: the simulated days hold only the customers' answers, not a whole
+    week of new activity for a real night's decisions."""
+    from omniplay.build import build_project
+
+    console.rule(f"{SIMULATED_DAYS} days later: the nightly build measures them ({now:%Y-%m-%d})")
+    with _clock_pinned(now):
+        console.print(f"dbt build: {build_project(settings).counts}")
+
+
+@contextmanager
+def _clock_pinned(now: datetime) -> Iterator[None]:
+    """OMNIPLAY_NOW set to ``now`` (omniplay.clock) for the block, then as it was."""
+    previous = os.environ.get(NOW_ENV)
+    os.environ[NOW_ENV] = now.isoformat()
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(NOW_ENV, None)
+        else:
+            os.environ[NOW_ENV] = previous
+
+
+def _responses_simulated(settings: Settings) -> bool:
+    return any(settings.data_dir.rglob(f"part-{RESPONSE_TAG}-*.parquet"))
+
+
+def _simulate_days(settings: Settings, console: Console) -> None:
+    """Append what customers do in the days after the night (omniplay.generator.response),
+    with a planted uplift on the largest 7-day play, so the next build has a result to measure."""
+    from omniplay.generator.response import simulate_responses
+    from omniplay.warehouse import DuckDBWarehouse
+
+    with DuckDBWarehouse.open(str(settings.duckdb_path)) as warehouse:
+        rows = warehouse.fetchall(
+            "select play_id from marts.fct_play_exposures "
+            "where scope = 'play' and arm = 'treatment' and attribution_days < ? "
+            "and run_date = (select max(run_date) from marts.fct_play_exposures) "
+            "group by play_id order by count(*) desc, play_id limit 1", [SIMULATED_DAYS])
+        uplift = {rows[0][0]: DEMO_UPLIFT} if rows else {}
+        summary = simulate_responses(warehouse, settings.data_dir, uplift=uplift, seed=DEMO_SEED)
+    planted = (f"a planted {DEMO_UPLIFT:+.0%} conversion uplift for play {next(iter(uplift))}"
+               if uplift else "no play with a short enough window to plant an uplift in")
+    console.rule(f"simulated: how customers answer in the {SIMULATED_DAYS} days after the night")
+    console.print(f"customers answered {summary.exposures:,} exposures with {summary.purchases:,} purchases and "
+                  f"{summary.unsubscribes:,} unsubscribes ({planted}; synthetic, see omniplay/generator/response.py)")

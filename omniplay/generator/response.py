@@ -46,6 +46,8 @@ RATE_PER_PURCHASE = 0.05
 """Added per purchase in the 90 days before the decision (at most MAX_PRIOR counted)."""
 MAX_PRIOR = 6
 MAX_RATE = 0.6
+RESPONSE_TAG = "response"
+"""Part files the simulation writes are named part-response-<run date>-<seed>.parquet."""
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,7 @@ def simulate_responses(
                                      "email": entry["email"], "event_type": "unsubscribe", "bounce_type": None,
                                      "occurred_at": at, "_loaded_at": at + timedelta(minutes=5)})
 
-    tag = f"response-{run_date:%Y%m%d}-{seed}"
+    tag = f"{RESPONSE_TAG}-{run_date:%Y%m%d}-{seed}"
     written = []
     for key, rows in ((("web", "events"), web), (("pos", "transactions"), pos), (("pos", "transaction_lines"), lines),
                       (("email", "events"), email_events), (("sms", "events"), sms_events)):

@@ -76,7 +76,10 @@ def test_make_demo_path_runs_twice_and_shows_decisions_gate_and_delivery(tmp_pat
     assert "gate: play" in logs and "passed" in logs  # what was gated
     assert "sent" in first and any((tmp_path / "outbox").rglob("*.eml"))  # what was delivered
     assert f"report: {tmp_path / 'report.html'}" in first and "data-chart" in (tmp_path / "report.html").read_text()
+    # The simulated days after the night are measured: lift with intervals, in the terminal and as a chart.
+    assert "simulated: how customers answer" in first and "planted +30% conversion uplift" in first
+    assert "Incremental lift per play" in first and 'data-chart="lift_conversion"' in (tmp_path / "report.html").read_text()
     second = " ".join(runs[1].stdout.split())
-    assert "demo data already at" in second and "no play was due" not in first
+    assert "demo data already at" in second and "simulated days already in" in second and "no play was due" not in first
     delivered = sorted(p.name for p in (tmp_path / "outbox").rglob("*.eml"))
     assert len(delivered) == len(set(delivered))

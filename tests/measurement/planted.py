@@ -16,7 +16,9 @@ from omniplay.plays import sync_project
 from tests.decisions.test_play_config import copy_project
 
 PLAYS = {
-    "planted_uplift": {"bucket": 0, "priority": 1},
+    # planted_uplift contacts a profile at most once a month: the run after a delivered one
+    # caps its treated profiles, and must cap their held-out twins alike (no false SRM).
+    "planted_uplift": {"bucket": 0, "priority": 1, "frequency": {"max": 1, "days": 30}},
     "planted_harm": {"bucket": 1, "priority": 2},
 }
 WINDOW_DAYS = 7
@@ -58,6 +60,7 @@ def planted_project(out: Path) -> Path:
             "template": play_id, "schedule": {"cron": "0 9 * * *", "timezone": "UTC"},
             "priority": spec["priority"], "holdout_pct": 50, "expires_after": "48h",
             "conversion": {"event_types": ["purchase"], "window_days": WINDOW_DAYS}, "cost": {"email": 0.01},
+            **({"frequency": spec["frequency"]} if "frequency" in spec else {}),
         }
         document = {"version": 2, "models": [{
             "name": f"aud_{play_id}", "config": {"meta": {"play": play}},

@@ -8,8 +8,9 @@ plays of tests/measurement/planted.py:
    more often, half of planted_harm's treated profiles unsubscribe within a day;
 3. build at T1 + 8 days: run T1 is mature (7-day window) and run T2 is decided on
    the new consent state;
-4. the send ledger records planted_harm's run-T1 messages as sent (activation's real
-   ledger writer); a build at T1 + 9 days pauses it (guardrail), and after
+4. the send ledger records planted_uplift's run-T1 messages before T2 (its frequency
+   cap then holds back treated and held-out profiles alike at T2) and planted_harm's
+   after T2; a build at T1 + 9 days pauses planted_harm (guardrail), and after
    `omniplay plays resume` the next build selects it again.
 """
 
@@ -60,6 +61,20 @@ class Scenario:
         return dict(zip(names, rows[0], strict=True))
 
 
+def _record_sends(warehouse: DuckDBWarehouse, play_id: str, run: datetime) -> None:
+    """The ledger (activation's real writer): the play's run messages sent a minute after the decision."""
+    sent_at = run + timedelta(minutes=1)
+    treated = [r[0] for r in warehouse.fetchall(
+        "select profile_id from marts.fct_play_exposures where run_date = ? and play_id = ? "
+        "and arm = 'treatment' order by profile_id", [run.date(), play_id])]
+    rows = [PendingRow(f"test-{play_id}-{p}", play_id, p, "email", "email", None) for p in treated]
+    ledger = Ledger(warehouse)
+    ledger.ensure()
+    ledger.mark_pending(rows, f"test-run-{play_id}", sent_at)
+    ledger.resolve([Resolution(r.message_id, "sent", attempts=1) for r in rows], f"test-run-{play_id}", sent_at,
+                   identities={r.message_id: r for r in rows})
+
+
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory) -> Scenario:
     from omniplay.generator import generate_dataset
@@ -77,22 +92,18 @@ def scenario(tmp_path_factory) -> Scenario:
     with DuckDBWarehouse.open(str(project.duckdb_path)) as warehouse:
         scenario.responses = simulate_responses(warehouse, data, uplift={"planted_uplift": UPLIFT},
                                                 harm={"planted_harm": HARM}, seed=11)
+        # planted_uplift's run-T1 messages went out a minute after the decision.
+        _record_sends(warehouse, "planted_uplift", t1)
     t2 = t1 + timedelta(days=WINDOW_DAYS + 1)
     project.build(vars=_var(t2), exclude=NO_TESTS)
     scenario.t2 = t2
+    scenario.uplift_decisions_t2 = dict(((o, g), n) for o, g, n in project.query(
+        "select outcome, coalesce(ghost_outcome, '-'), count(*) from marts.fct_play_decisions "
+        "where play_id = 'planted_uplift' group by all"))
 
-    # The ledger: planted_harm's run-T1 messages went out a minute after the decision.
-    sent_at = t1 + timedelta(minutes=1)
+    # planted_harm's run-T1 messages are recorded only now: its run T2 was decided uncapped.
     with DuckDBWarehouse.open(str(project.duckdb_path)) as warehouse:
-        treated = [r[0] for r in warehouse.fetchall(
-            "select profile_id from marts.fct_play_exposures where run_date = ? and play_id = 'planted_harm' "
-            "and arm = 'treatment' order by profile_id", [t1.date()])]
-        rows = [PendingRow(f"test-{p}", "planted_harm", p, "email", "email", None) for p in treated]
-        ledger = Ledger(warehouse)
-        ledger.ensure()
-        ledger.mark_pending(rows, "test-run", sent_at)
-        ledger.resolve([Resolution(r.message_id, "sent", attempts=1) for r in rows], "test-run", sent_at,
-                       identities={r.message_id: r for r in rows})
+        _record_sends(warehouse, "planted_harm", t1)
     scenario.t3 = t2 + timedelta(days=1)
     guardrail_models = ["int_play_contact_history", "int_play_guardrail_rates+"]
     project.build(select=guardrail_models, vars=_var(scenario.t3), exclude=NO_TESTS)
@@ -149,8 +160,23 @@ def test_unsubscribes_trip_the_next_runs_srm_flag(scenario: Scenario) -> None:
     harmed = scenario.lift("planted_harm", scenario.t2)
     assert harmed["is_srm"] and harmed["srm_p_value"] < 1e-3, harmed
     assert harmed["n_control"] > harmed["n_treatment"]
-    healthy = scenario.lift("planted_uplift", scenario.t2)
-    assert not healthy["is_srm"], healthy
+
+
+def test_held_out_profiles_are_capped_like_treated_ones_on_the_next_run(scenario: Scenario) -> None:
+    """Run T2 after planted_uplift's delivered run T1 (frequency 1 per 30 days): the treated
+    profiles are capped by their sends, their held-out twins by the picks they were held out
+    of, so both arms shrink alike and the next run shows no sample-ratio mismatch."""
+    decisions = scenario.uplift_decisions_t2
+    capped_treated = decisions.get(("contact_budget", "-"), 0)
+    capped_control = decisions.get(("holdout", "contact_budget"), 0)
+    assert capped_treated > 300 and capped_control > 300, decisions
+    # Holdout 50%: capped twins on either side in about equal numbers.
+    assert 0.8 < capped_control / capped_treated < 1.25, decisions
+    # Whoever is left on either side (profiles not picked at T1) is compared without a mismatch.
+    rows = scenario.project.query(
+        "select is_srm from marts.rpt_play_lift where play_id = 'planted_uplift' and run_date = ? "
+        "and metric = 'conversion' and channel = 'all'", [scenario.t2.date()])
+    assert rows in ([], [(False,)]), rows
 
 
 def test_the_guardrail_pauses_the_harmful_play_until_resumed(scenario: Scenario) -> None:

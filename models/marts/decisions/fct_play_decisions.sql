@@ -19,7 +19,9 @@
     Held-out candidates are settled too, as ghosts (the "ghost ads" design of lift
     measurement): `ghost_outcome` / `ghost_channel` say what the play would have decided
     had the profile not been held out, so the control arm is "would have been selected"
-    exactly as the treatment arm is "selected" (docs/measurement.md). A ghost pick never
+    exactly as the treatment arm is "selected" (docs/measurement.md); a held-out
+    candidate's budget and frequency cap also count what it would have received in
+    earlier runs (int_play_contact_history ghost_*). A ghost pick never
     uses up budget or a channel for the plays after it, except in the global control
     group, which is settled as if it did not exist (the play holdouts still apply there):
     that is the world the global comparison stands in for. Ghosts never reach the queue.
@@ -52,11 +54,16 @@ wide as (
         max(budget_left_email) as budget_left_email,
         max(budget_left_sms) as budget_left_sms,
         max(budget_left_store) as budget_left_store,
+        max(ghost_budget_left_any) as ghost_budget_left_any,
+        max(ghost_budget_left_email) as ghost_budget_left_email,
+        max(ghost_budget_left_sms) as ghost_budget_left_sms,
+        max(ghost_budget_left_store) as ghost_budget_left_store,
         {%- for play in plays %}
         {%- set i = loop.index %}
         {%- set p = 'p' ~ i %}
         max(case when play_rank = {{ i }} then 1 else 0 end) = 1 as {{ p }}_has,
         max(case when play_rank = {{ i }} and in_play_holdout then 1 else 0 end) = 1 as {{ p }}_ghost,
+        max(case when play_rank = {{ i }} and (in_play_holdout or in_global_holdout) then 1 else 0 end) = 1 as {{ p }}_held_out,
         max(case when play_rank = {{ i }} and is_high_intent then 1 else 0 end) = 1 as {{ p }}_high_intent,
         max(case when play_rank = {{ i }} and within_play_cap then 1 else 0 end) = 1 as {{ p }}_within_cap,
         {%- for channel in channels %}

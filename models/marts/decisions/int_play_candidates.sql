@@ -186,7 +186,10 @@ recipients as (
         {%- else %}
         cast(null as {{ dbt.type_string() }}) as persona,
         {%- endif %}
-        {#- Budget left per scope: the persona's cap (else the default) minus the ledger. -#}
+        {#- Budget left per scope: the persona's cap (else the default) minus the ledger;
+            ghost_budget_left_*: minus also what the profile would have received while held
+            out (int_play_contact_history ghost_*), for its held-out candidates. -#}
+        {%- for prefix, ghost_term in [('', ''), ('ghost_', ' + coalesce(contact_history.ghost_touches_{scope}_{days}d, 0)')] %}
         {%- for scope in ['any', 'email', 'sms', 'store'] %}
         {%- set ns = namespace(branches=[]) %}
         {%- for persona, persona_caps in caps.personas.items() if scope in persona_caps %}
@@ -195,21 +198,25 @@ recipients as (
         {%- set default_cap = caps.default.get(scope) %}
         {%- set default_expr = (
             (default_cap.max | int) ~ ' - coalesce(contact_history.touches_' ~ scope ~ '_' ~ (default_cap.days | int) ~ 'd, 0)'
+            ~ ghost_term.format(scope=scope, days=default_cap.days | int)
         ) if default_cap else 'null' %}
         {%- if ns.branches %}
         cast(case
             {%- for persona, cap in ns.branches %}
             when cast(profiles.{{ caps.attribute }} as {{ dbt.type_string() }}) = '{{ persona }}'
                 then {{ cap.max | int }} - coalesce(contact_history.touches_{{ scope }}_{{ cap.days | int }}d, 0)
+                {{- ghost_term.format(scope=scope, days=cap.days | int) }}
             {%- endfor %}
             else {{ default_expr }}
-        end as {{ dbt.type_int() }}) as budget_left_{{ scope }},
+        end as {{ dbt.type_int() }}) as {{ prefix }}budget_left_{{ scope }},
         {%- else %}
-        cast({{ default_expr }} as {{ dbt.type_int() }}) as budget_left_{{ scope }},
+        cast({{ default_expr }} as {{ dbt.type_int() }}) as {{ prefix }}budget_left_{{ scope }},
         {%- endif %}
+        {%- endfor %}
         {%- endfor %}
         {%- for play in plays if play.frequency %}
         coalesce(contact_history.play_{{ play.id }}_{{ play.frequency.days }}d, 0) as sent_{{ play.id }},
+        coalesce(contact_history.ghost_play_{{ play.id }}_{{ play.frequency.days }}d, 0) as ghost_sent_{{ play.id }},
         {%- endfor %}
         profiles.profile_id is not null as is_profile
 
@@ -267,9 +274,13 @@ candidates as (
         play_config.priority,
         recipients.persona,
         coalesce(recipients.purchase_propensity >= play_config.intent_min_propensity, false) as is_high_intent,
+        {#- A held-out candidate (play holdout or global control) is capped on what it would
+            have received: its sends plus the picks of earlier runs it was held out of. -#}
         case audiences.play_id
             {%- for play in plays if play.frequency %}
-            when '{{ play.id }}' then recipients.sent_{{ play.id }} < {{ play.frequency.max }}
+            when '{{ play.id }}' then recipients.sent_{{ play.id }}
+                + case when recipients.in_holdout_{{ play.id }} or recipients.in_global_holdout
+                    then recipients.ghost_sent_{{ play.id }} else 0 end < {{ play.frequency.max }}
             {%- endfor %}
             else true
         end as within_play_cap,
@@ -277,6 +288,10 @@ candidates as (
         recipients.budget_left_email,
         recipients.budget_left_sms,
         recipients.budget_left_store,
+        recipients.ghost_budget_left_any,
+        recipients.ghost_budget_left_email,
+        recipients.ghost_budget_left_sms,
+        recipients.ghost_budget_left_store,
         recipients.in_global_holdout,
         coalesce(play_status.is_paused, false) as is_paused,
         case audiences.play_id

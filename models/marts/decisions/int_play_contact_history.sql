@@ -6,9 +6,21 @@
     (var omniplay__ledger_counted_statuses) and it happened within the window before
     the as-of time. A play's store task beside its message (store_task) does not count
     against the play's own frequency cap; it does count as a store touch.
+
+    `ghost_touches_*` / `ghost_play_*` count the same windows over what held-out
+    profiles would have received: the control-arm picks of earlier runs in which the
+    play delivered (fct_play_exposures, arm control, at their decision time). A held-out candidate is
+    capped on its history plus these, as the treated one is on its sends, so that the
+    arms stay comparable run after run (docs/measurement.md).
 -#}
 {%- set caps = omniplay.contact_caps() -%}
 {%- set plays = omniplay.plays() -%}
+{%- set exposures = omniplay.previous_build_relation('fct_play_exposures') -%}
+{%- set ns = namespace(plays_expiry='') -%}
+{%- for play in plays -%}
+    {%- set ns.plays_expiry = ns.plays_expiry ~ " when '" ~ play.id ~ "' then " ~ play.expires_after_minutes -%}
+{%- endfor -%}
+{%- set plays_expiry = ns.plays_expiry or ' when null then 0' -%}
 
 with
 
@@ -24,14 +36,13 @@ as_of as (
 
 ),
 
-counted as (
+counted_sends as (
 
     select
         sends.profile_id,
         sends.play_id,
         sends.channel,
-        coalesce(sends.first_attempt_at, sends.finished_at, sends.updated_at) as touched_at,
-        as_of.as_of_at
+        coalesce(sends.first_attempt_at, sends.finished_at, sends.updated_at) as touched_at
 
     from sends
     cross join as_of
@@ -40,25 +51,99 @@ counted as (
         and coalesce(sends.first_attempt_at, sends.finished_at, sends.updated_at) <= as_of.as_of_at
 
 ),
+{%- if exposures %}
+
+earlier_exposures as (
+
+    select
+        exposures.run_date,
+        exposures.decided_at,
+        exposures.play_id,
+        exposures.profile_id,
+        exposures.arm,
+        exposures.channel,
+        {{ dbt.dateadd('minute', 'case exposures.play_id' ~ plays_expiry ~ ' end', 'exposures.decided_at') }} as expires_at
+
+    from {{ exposures }} as exposures
+    cross join as_of
+    where exposures.scope = 'play'
+        and exposures.run_date < cast({{ dbt.date_trunc('day', 'as_of.as_of_at') }} as date)
+        and exposures.decided_at <= as_of.as_of_at
+
+),
+
+{#- A run's control picks count only when the play really delivered in that run (a
+    treated profile got a counted send before the run's messages expired): a run that
+    was not due, was blocked by the gate or failed reached no one in either arm. -#}
+delivered_runs as (
+
+    select
+        earlier_exposures.play_id,
+        earlier_exposures.run_date
+
+    from earlier_exposures
+    inner join counted_sends
+        on earlier_exposures.profile_id = counted_sends.profile_id
+        and earlier_exposures.play_id = counted_sends.play_id
+        and counted_sends.touched_at >= earlier_exposures.decided_at
+        and counted_sends.touched_at <= earlier_exposures.expires_at
+    where earlier_exposures.arm = 'treatment'
+    group by earlier_exposures.play_id, earlier_exposures.run_date
+
+),
+{%- endif %}
+
+counted as (
+
+    select
+        counted_sends.*,
+        false as is_ghost,
+        as_of.as_of_at
+
+    from counted_sends
+    cross join as_of
+    {%- if exposures %}
+
+    union all
+
+    select
+        earlier_exposures.profile_id,
+        earlier_exposures.play_id,
+        earlier_exposures.channel,
+        earlier_exposures.decided_at as touched_at,
+        true as is_ghost,
+        as_of.as_of_at
+
+    from earlier_exposures
+    inner join delivered_runs
+        on earlier_exposures.play_id = delivered_runs.play_id
+        and earlier_exposures.run_date = delivered_runs.run_date
+    cross join as_of
+    where earlier_exposures.arm = 'control'
+    {%- endif %}
+
+),
 
 final as (
 
     select
         profile_id,
+        {%- for prefix, ghost in [('', 'false'), ('ghost_', 'true')] %}
         {%- for scope, days in caps.scopes %}
         count(case
-            when touched_at > {{ dbt.dateadd('day', -1 * days, 'as_of_at') }}
+            when is_ghost = {{ ghost }} and touched_at > {{ dbt.dateadd('day', -1 * days, 'as_of_at') }}
             {%- if scope != 'any' %} and channel = '{{ scope }}'{% endif %}
-            then 1 end) as touches_{{ scope }}_{{ days }}d,
+            then 1 end) as {{ prefix }}touches_{{ scope }}_{{ days }}d,
         {%- endfor %}
         {%- for play in plays if play.frequency %}
         count(case
-            when touched_at > {{ dbt.dateadd('day', -1 * play.frequency.days, 'as_of_at') }}
+            when is_ghost = {{ ghost }} and touched_at > {{ dbt.dateadd('day', -1 * play.frequency.days, 'as_of_at') }}
                 and play_id = '{{ play.id }}'
                 and channel in ({% for channel in play.channels %}'{{ channel }}'{{ ", " if not loop.last }}{% endfor %})
-            then 1 end) as play_{{ play.id }}_{{ play.frequency.days }}d,
+            then 1 end) as {{ prefix }}play_{{ play.id }}_{{ play.frequency.days }}d,
         {%- endfor %}
-        max(touched_at) as last_touched_at
+        {%- endfor %}
+        max(case when not is_ghost then touched_at end) as last_touched_at
 
     from counted
     group by profile_id

@@ -95,6 +95,7 @@ omniplay = _Macros({
     "segment_spec_staging": _constant("select 1 as segment_spec_staging"),
     "journey_changed_profiles": _constant("select profile_id from journey_changed_profiles"),
     "trigger_audience": _constant("select profile_id from trigger_audience"),
+    "previous_build_relation": _constant("fct_play_exposures"),  # a relation, or none before the first build
 })
 
 adapter = _Macros({
