@@ -1,3 +1,4 @@
+{{ config(pre_hook="{{ omniplay.bulk_write_begin() }}", post_hook="{{ omniplay.bulk_write_end() }}") }}
 {#-
     The golden record: one row per unified profile. Survivorship (documented per column
     in dim_profiles.yml):
@@ -216,9 +217,9 @@ rfm as (
 
     select
         profile_id,
-        ntile(5) over (order by last_purchase_at) as rfm_recency,
-        ntile(5) over (order by orders_12m) as rfm_frequency,
-        ntile(5) over (order by revenue_12m) as rfm_monetary
+        ntile(5) over (order by last_purchase_at, profile_id) as rfm_recency,
+        ntile(5) over (order by orders_12m, profile_id) as rfm_frequency,
+        ntile(5) over (order by revenue_12m, profile_id) as rfm_monetary
 
     from scored
     where orders_12m > 0
