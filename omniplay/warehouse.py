@@ -8,6 +8,7 @@ Spark connection lives in omniplay.spark_warehouse.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -216,8 +217,12 @@ class DuckDBWarehouse(Warehouse):
             selects += [f"cast(? as {type_}) as {quote_ident(name)}" for name, (type_, _) in constants.items()]
             self._merge(table, f"select {', '.join(selects)} from omniplay_arrow_rows r",
                         [value for _, value in constants.values()], conflict, when_matched)
-        finally:
-            self._con.unregister("omniplay_arrow_rows")
+        except BaseException:
+            # In an aborted transaction unregistering fails too: the first error is the one to see.
+            with contextlib.suppress(Exception):
+                self._con.unregister("omniplay_arrow_rows")
+            raise
+        self._con.unregister("omniplay_arrow_rows")
 
     def cursor(self) -> "DuckDBWarehouse":
         return DuckDBWarehouse(self._con.cursor(), owner=True)
