@@ -18,6 +18,9 @@ How the rows reach Great Expectations:
   spills beyond), not by the queue.
 * PostgreSQL: the same work table, validated in place by GX's SQL datasource (one query
   asset per play), so no rows leave the database.
+* Spark: the same work table (a Parquet table), each play's rows handed to GX's Spark
+  datasource as a DataFrame of the SparkSession dbt-spark builds with (omniplay/spark.py),
+  so the validation runs as Spark jobs and no rows leave Spark.
 """
 
 from __future__ import annotations
@@ -77,13 +80,17 @@ DEFAULT_GATE_MEMORY_LIMIT = "256MB"
 _SAMPLE_VALUES = 3
 
 
-def gate_results_ddl(schema: str) -> list[str]:
-    """Portable statements creating the state schema and the gate_results table if missing."""
+def gate_results_ddl(schema: str, dialect: str = "duckdb") -> list[str]:
+    """Statements creating the state schema and the gate_results table if missing.
+
+    The key (gate_run_id, play_id) is declared where the engine enforces keys; Spark's
+    Parquet tables take no constraints (each gate run writes fresh ids, so it holds anyway).
+    """
     body = ",\n    ".join(f"{name} {type_}" for name, type_ in GATE_RESULTS_COLUMNS)
+    key = "" if dialect == "spark" else ",\n    primary key (gate_run_id, play_id)"
     return [
         f"create schema if not exists {quote_ident(schema)}",
-        f"create table if not exists {quote_ident(schema)}.{GATE_RESULTS_TABLE} (\n    {body},\n"
-        f"    primary key (gate_run_id, play_id)\n)",
+        f"create table if not exists {quote_ident(schema)}.{GATE_RESULTS_TABLE} (\n    {body}{key}\n)",
     ]
 
 
@@ -195,7 +202,7 @@ class QualityGate:
 
     def run(self) -> GateReport:
         self._check_sources()
-        for statement in gate_results_ddl(self.src.state_schema):
+        for statement in gate_results_ddl(self.src.state_schema, self.wh.dialect):
             self.wh.execute(statement)
         plays = list(self.options.plays or [])
         where = f"where play_id in ({', '.join('?' * len(plays))})" if plays else ""
@@ -216,17 +223,23 @@ class QualityGate:
         outcomes: dict[str, list] = defaultdict(list)
         # The warehouse joins the queue to the source facts once, into a work table; each
         # play is then read back on its own (DuckDB: streamed into GX's pandas datasource
-        # chunk by chunk; PostgreSQL: validated in place by GX's SQL datasource).
+        # chunk by chunk; PostgreSQL: validated in place by GX's SQL datasource; Spark: a
+        # DataFrame validated by GX's Spark datasource).
         self.wh.execute(f"drop table if exists {self.work_table}")
         try:
             self.wh.execute(f"create table {self.work_table} as {sql}", params)
             if self.wh.dialect == "postgres":
                 validator.use_postgres(self.work_table)
+            elif self.wh.dialect == "spark":
+                validator.use_spark()
             for play in verdicts:
                 if play == NO_PLAY:
                     continue
                 if self.wh.dialect == "postgres":
                     outcomes[play].append(validator.validate_sql(play, expectations))
+                elif self.wh.dialect == "spark":
+                    rows = self.wh.dataframe(f"select {READ_COLUMNS} from {self.work_table} where play_id = ?", (play,))
+                    outcomes[play].append(validator.validate_frame(play, expectations, rows, 0))
                 else:
                     for chunk, frame in enumerate(self._chunks(play)):
                         outcomes[play].append(validator.validate_frame(play, expectations, frame, chunk))
@@ -441,6 +454,7 @@ class _GxValidator:
         self._frames = self.context.data_sources.add_pandas("queue_rows")
         self._sizes = self._frames.add_dataframe_asset("play_sizes").add_batch_definition_whole_dataframe("size")
         self._sql = None
+        self._spark = None
         self._work_table = ""
         self._checkpoints: dict[str, Any] = {}
         self._results: dict[str, list[tuple[bool, Any]]] = defaultdict(list)  # play -> (success, result id)
@@ -453,6 +467,15 @@ class _GxValidator:
         self._sql = self.context.data_sources.add_postgres("warehouse", connection_string=url,
                                                            create_temp_table=False)
         self._work_table = work_table
+
+    def use_spark(self) -> None:
+        """Validate Spark DataFrames through GX's Spark datasource.
+
+        GX takes the process's active SparkSession (the one dbt-spark and omniplay share;
+        no settings of its own, so it never restarts it) and, with `persist` off, reads
+        each play's rows from the work table instead of caching them in memory.
+        """
+        self._spark = self.context.data_sources.add_spark("warehouse_spark", persist=False)
 
     # -- row checks ----------------------------------------------------------------------
 
@@ -469,13 +492,15 @@ class _GxValidator:
             )
             batch = asset.add_batch_definition_whole_table("rows")
         else:
-            batch = self._frames.add_dataframe_asset(play).add_batch_definition_whole_dataframe("rows")
+            frames = self._spark if self._spark is not None else self._frames
+            batch = frames.add_dataframe_asset(play).add_batch_definition_whole_dataframe("rows")
         suite = gx.ExpectationSuite(name=f"gate_rows__{play}")
         for index, expectation in enumerate(expectations):
             cls = getattr(gx.expectations, expectation.kind)
             suite.add_expectation(cls(**expectation.kwargs, meta={"check": expectation.check, "index": index}))
         result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": _SAMPLE_VALUES}
-        if self._sql is None:  # the docs then list failing rows by message_id
+        if self._sql is None and self._spark is None:  # the docs then list failing rows by message_id
+            # (on Spark that costs a third more Spark jobs per play; the docs show failing values)
             result_format["unexpected_index_column_names"] = ["message_id"]
         checkpoint = self._add_checkpoint(f"gate_rows__{play}", batch, suite, result_format)
         self._checkpoints[play] = checkpoint
@@ -519,7 +544,7 @@ class _GxValidator:
         return rows, out
 
     def validate_frame(self, play: str, expectations: list[RowExpectation], frame, chunk: int):
-        """One chunk of a play's rows (a pandas DataFrame).
+        """One chunk of a play's rows (a pandas DataFrame; on Spark all of them, a Spark DataFrame).
 
         Returns (rows validated, [(expectation index, failing rows, sample values)]).
         """

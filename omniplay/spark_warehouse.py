@@ -150,6 +150,10 @@ class SparkWarehouse(Warehouse):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._frame(sql, params)
 
+    def dataframe(self, sql: str, params: Sequence[Any] = ()):
+        """The query as a lazy Spark DataFrame (for Spark-native consumers such as GX's Spark datasource)."""
+        return self._frame(sql, params)
+
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         return [tuple(row) for row in self._utc_frame(sql, params).collect()]
 
