@@ -1,3 +1,6 @@
+{#- A table, not a view: deduplicated and normalized once per build instead of once per
+    reader (identity observations, profiles, consent). -#}
+{{ config(materialized='table') }}
 with
 
 source as (

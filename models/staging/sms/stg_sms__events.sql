@@ -1,3 +1,8 @@
+{#- A table, not a view: normalized once per build instead of once per reader (identity,
+    profiles, consent, the event stream). Stored in load order, so the nightly
+    fct_customer_events' filter on the stored, already-UTC loaded_at skips every row
+    group but the newest few (zone maps) instead of picking rows out of all of them. -#}
+{{ config(materialized='table') }}
 with
 
 source as (
@@ -67,3 +72,4 @@ final as (
 )
 
 select * from final
+order by loaded_at
