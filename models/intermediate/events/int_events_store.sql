@@ -3,30 +3,27 @@
     fct_customer_events reads only new rows through it. -#}
 with
 
-transactions as (
+transactions as {{ omniplay.inline_cte() }} (
 
     select * from {{ ref('stg_pos__transactions') }}
 
 ),
 
-transaction_lines as (
+transaction_lines as {{ omniplay.inline_cte() }} (
 
     select * from {{ ref('stg_pos__transaction_lines') }}
 
 ),
 
-lines as (
-
-    select
+{#- A line counts as loaded once both it and its transaction have landed: at the later
+    of the two loaded_at. Written as two branches, each taking loaded_at from one side,
+    so that a filter on loaded_at (the nightly fct_customer_events) reaches that side's
+    table scan instead of running above a join of every line to every transaction. -#}
+{%- set line_columns %}
         transaction_lines.transaction_line_id,
         transactions.transaction_id,
         transactions.store_id,
         transactions.occurred_at,
-        {#- A line counts as loaded once both it and its transaction have landed. -#}
-        case
-            when transaction_lines.loaded_at > transactions.loaded_at then transaction_lines.loaded_at
-            else transactions.loaded_at
-        end as loaded_at,
         transactions.is_return,
         transactions.currency,
         transaction_lines.product_id,
@@ -34,10 +31,28 @@ lines as (
         transaction_lines.quantity * transaction_lines.unit_price - transaction_lines.discount_amount as line_amount,
         transactions.loyalty_id,
         transactions.card_token
+{%- endset %}
+lines as (
+
+    select
+        {{- line_columns }},
+        transaction_lines.loaded_at
 
     from transaction_lines
     inner join transactions
         on transaction_lines.transaction_id = transactions.transaction_id
+    where transaction_lines.loaded_at > transactions.loaded_at
+
+    union all
+
+    select
+        {{- line_columns }},
+        transactions.loaded_at
+
+    from transaction_lines
+    inner join transactions
+        on transaction_lines.transaction_id = transactions.transaction_id
+    where not coalesce(transaction_lines.loaded_at > transactions.loaded_at, false)
 
 ),
 

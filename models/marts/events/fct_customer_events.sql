@@ -11,15 +11,18 @@
 {#-
     The unified event stream. A nightly (incremental) build reads only
     - events loaded since the newest loaded_at already here, less
-      var('omniplay__events_lookback_days') for loaders that commit out of order, and
+      var('omniplay__events_lookback_days') for loaders that commit out of order, that
+      are not stored yet (a lookback event already here is not read again), and
     - events already here whose profile id this build's identity merges retired or split
       (fct_identity_merges), so they follow the surviving profile id, and events not
       linked to any profile yet that carry an identifier (when there are any: the
       sources are then scanned for their ids, which the lookback read alone avoids);
-    resolves them again and writes only the rows that are new or whose content changed
-    (key event_id): the lookback's unchanged rows keep their old processed_at, so the
-    journey models downstream recompute only profiles whose events really changed. The
-    table stays equal to a full rebuild (tests/journeys).
+    resolves them and writes the new ones and those whose content changed (key
+    event_id): unchanged rows keep their old processed_at, so the journey models
+    downstream recompute only profiles whose events really changed. A stored event's
+    content changes only with its profile, which the second case covers: every
+    identifier that moves to another profile logs its old profile id in
+    fct_identity_merges. The table stays equal to a full rebuild (tests/journeys).
 -#}
 {%- set content_columns = [
     'profile_id', 'channel', 'event_type', 'occurred_at', 'store_id', 'product_id', 'revenue', 'order_id',
@@ -46,37 +49,37 @@
 {%- endif %}
 with
 
-web_events as (
+web_events as {{ omniplay.inline_cte() }} (
 
     select * from {{ ref('int_events_web') }}
 
 ),
 
-store_events as (
+store_events as {{ omniplay.inline_cte() }} (
 
     select * from {{ ref('int_events_store') }}
 
 ),
 
-email_events as (
+email_events as {{ omniplay.inline_cte() }} (
 
     select * from {{ ref('int_events_email') }}
 
 ),
 
-sms_events as (
+sms_events as {{ omniplay.inline_cte() }} (
 
     select * from {{ ref('int_events_sms') }}
 
 ),
 
-event_scans as (
+event_scans as {{ omniplay.inline_cte() }} (
 
     select * from {{ ref('int_events_event') }}
 
 ),
 
-identity_map as (
+identity_map as {{ omniplay.inline_cte() }} (
 
     select
         identifier_type,
@@ -93,7 +96,7 @@ identity_merges as (
 
 ),
 
-unioned as (
+unioned as {{ omniplay.inline_cte() }} (
 
     select * from web_events
     union all
@@ -139,13 +142,26 @@ rekeyed_events as (
 
 ),
 
-batch as (
+{#- The events of the lookback already stored (see the literal-bound branch below). -#}
+stored_in_lookback as (
+
+    select stored.event_id
+
+    from {{ this }} as stored
+    cross join watermark
+    where stored.loaded_at > watermark.loaded_after
+
+),
+
+batch as {{ omniplay.inline_cte() }} (
 
     select unioned.*
 
     from unioned
     cross join watermark
-    where unioned.loaded_at > watermark.loaded_after
+    left join stored_in_lookback
+        on unioned.event_id = stored_in_lookback.event_id
+    where (unioned.loaded_at > watermark.loaded_after and stored_in_lookback.event_id is null)
         or watermark.loaded_after is null
         or unioned.event_id in (select rekeyed_events.event_id from rekeyed_events)
 
@@ -153,11 +169,27 @@ batch as (
 
 {% else %}
 
-batch as (
+{#- The events of the lookback already stored. Only the lookback's events not stored yet
+    (loaded out of order, or new) are resolved: a stored event's content changes only when
+    its profile does, and every such event is re-resolved by the other branch (its old
+    profile id is in fct_identity_merges, or it had none). A stored event's id is read,
+    not its columns, so the night costs the new events, not the whole lookback. -#}
+stored_in_lookback as (
+
+    select stored.event_id
+    from {{ this }} as stored
+    where stored.loaded_at > cast('{{ loaded_after }}' as {{ dbt.type_timestamp() }})
+
+),
+
+batch as {{ omniplay.inline_cte() }} (
 
     select unioned.*
     from unioned
+    left join stored_in_lookback
+        on unioned.event_id = stored_in_lookback.event_id
     where unioned.loaded_at > cast('{{ loaded_after }}' as {{ dbt.type_timestamp() }})
+        and stored_in_lookback.event_id is null
 
 ),
 
@@ -165,7 +197,7 @@ batch as (
 
 {% else %}
 
-batch as (
+batch as {{ omniplay.inline_cte() }} (
 
     select * from unioned
 
@@ -174,8 +206,85 @@ batch as (
 {% endif %}
 
 {#- The first identifier (in the channel's order of strength) that the identity map knows
-    decides the profile; all of a record's identifiers normally sit in one profile. -#}
-resolved as (
+    decides the profile; all of a record's identifiers normally sit in one profile.
+    Resolved per chain of identifier types (the int_events_* views' constant
+    primary/secondary/tertiary types), each slot against the map of its type only, on the
+    value alone, and a later slot is looked up only when the earlier ones found nothing
+    (its key is null otherwise, which a hash join skips): smaller hash tables and about
+    half the probes of joining every event to the whole map on (type, value) three times.
+    A filter on the constant types prunes the other channels' branches of the batch.
+    Events with any other chain of types take the generic path (no event is dropped). -#}
+{%- set identifier_chains = [
+    ['user_id', 'device_id', 'cookie_id'],
+    ['loyalty_id', 'card_token', none],
+    ['email', none, none],
+    ['phone', none, none],
+    ['badge_id', 'email', 'phone'],
+] -%}
+{%- set slots = ['primary', 'secondary', 'tertiary'] -%}
+{%- set chain_conditions = [] -%}
+{%- set map_types = [] -%}
+{%- for chain in identifier_chains -%}
+    {%- set condition = [] -%}
+    {%- for slot_index in range(3) -%}
+        {%- set identifier_type = chain[slot_index] -%}
+        {%- do condition.append(
+            'batch.' ~ slots[slot_index] ~ '_identifier_type '
+            ~ ("is not distinct from '" ~ identifier_type ~ "'" if identifier_type else 'is null')
+        ) -%}
+        {%- if identifier_type and identifier_type not in map_types -%}
+            {%- do map_types.append(identifier_type) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- do chain_conditions.append('(\n        ' ~ condition | join('\n        and ') ~ '\n    )') -%}
+{%- endfor %}
+
+{% for identifier_type in map_types %}
+{{ identifier_type }}_map as (
+
+    select
+        identifier_value,
+        profile_id
+
+    from identity_map
+    where identifier_type = '{{ identifier_type }}'
+
+),
+
+{% endfor %}
+
+{%- for chain in identifier_chains %}
+{%- set chain_index = loop.index0 %}
+
+resolved_chain_{{ chain_index }} as (
+
+    select
+        batch.*,
+        {%- for slot_index in range(3) %}
+        {{ 'map_' ~ slot_index ~ '.profile_id' if chain[slot_index] else 'cast(null as ' ~ dbt.type_string() ~ ')' }}
+            as {{ slots[slot_index] }}_profile_id{{ ',' if not loop.last }}
+        {%- endfor %}
+
+    from batch
+    {%- for slot_index in range(3) %}
+    {%- if chain[slot_index] %}
+    left join {{ chain[slot_index] }}_map as map_{{ slot_index }}
+        on {% if slot_index == 0 -%}
+            batch.{{ slots[slot_index] }}_identifier_value
+        {%- else -%}
+            case
+                when {% for earlier in range(slot_index) %}map_{{ earlier }}.profile_id is null{{ ' and ' if not loop.last }}{% endfor %}
+                    then batch.{{ slots[slot_index] }}_identifier_value
+            end
+        {%- endif %} = map_{{ slot_index }}.identifier_value
+    {%- endif %}
+    {%- endfor %}
+    where {{ chain_conditions[chain_index] }}
+
+),
+{%- endfor %}
+
+resolved_other as (
 
     select
         batch.*,
@@ -193,6 +302,19 @@ resolved as (
     left join identity_map as tertiary_map
         on batch.tertiary_identifier_type = tertiary_map.identifier_type
         and batch.tertiary_identifier_value = tertiary_map.identifier_value
+    where not (
+    {{ chain_conditions | join('\n    or ') }}
+    )
+
+),
+
+resolved as (
+
+    {% for chain in identifier_chains -%}
+    select * from resolved_chain_{{ loop.index0 }}
+    union all
+    {% endfor -%}
+    select * from resolved_other
 
 ),
 
@@ -230,7 +352,7 @@ final as (
 
 ),
 
-{% if is_incremental() %}
+{% if is_incremental() and resolve_again %}
 
 {#- The rows already here for the batch's events (the batch is the small side). -#}
 existing as (
@@ -238,12 +360,6 @@ existing as (
     select current_rows.*
     from {{ this }} as current_rows
     where current_rows.event_id in (select final.event_id from final)
-    {%- if not resolve_again %}
-        {#- A batch event stored with an older loaded_at is new to this comparison and
-            is rewritten (delete+insert replaces the old row): exact, and the scan of
-            this table stays within the lookback's row groups. #}
-        and current_rows.loaded_at > cast('{{ loaded_after }}' as {{ dbt.type_timestamp() }})
-    {%- endif %}
 
 ),
 
@@ -263,6 +379,9 @@ written as (
 
 {% else %}
 
+{#- A full build, or a night that resolves only events not stored in the lookback: all
+    of them are written (one stored with an older loaded_at, a till line whose
+    transaction landed later, is replaced by the delete+insert). -#}
 written as (
 
     select * from final
