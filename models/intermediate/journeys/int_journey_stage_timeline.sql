@@ -25,7 +25,7 @@
 
 with
 
-customer_events as (
+customer_events as {{ omniplay.inline_cte() }} (
 
     select * from {{ ref('fct_customer_events') }}
 
@@ -45,9 +45,16 @@ changed_profiles as (
 
 ),
 
+{#- Only the columns used: read more than once, the CTE is materialized. -#}
 profile_events as (
 
-    select customer_events.*
+    select
+        customer_events.profile_id,
+        customer_events.event_type,
+        customer_events.order_id,
+        customer_events.occurred_at,
+        customer_events.processed_at
+
     from customer_events
     where customer_events.profile_id in (select changed_profiles.profile_id from changed_profiles)
         and {{ omniplay.is_customer_touch('customer_events.event_type') }}
@@ -58,7 +65,14 @@ profile_events as (
 
 profile_events as (
 
-    select * from customer_events
+    select
+        profile_id,
+        event_type,
+        order_id,
+        occurred_at,
+        processed_at
+
+    from customer_events
     where profile_id is not null
         and {{ omniplay.is_customer_touch('event_type') }}
 
@@ -104,103 +118,129 @@ first_touches as (
 
 {#- Engagement before the first purchase, one row per profile and day: with a window of
     whole days, an engaged spell can only start at a day's first engagement and ends
-    a window after some day's last one, so these two instants are all that matter. -#}
-engagement_days as (
+    a window after some day's last one, so these two instants are all that matter.
+    Days are aggregated before the first order is joined (a few rows per profile, not
+    every engagement event). A day is kept when its first engagement precedes the first
+    order; on the day of the first order itself, last_engaged_at may then be an
+    engagement after that order, which changes no stage: from the first order on, the
+    stage follows the orders alone, and before it every engagement of that day keeps the
+    profile engaged past the order anyway. -#}
+engagement_by_day as (
 
     select
-        profile_events.profile_id,
-        {{ dbt.date_trunc('day', 'profile_events.occurred_at') }} as engaged_on,
-        min(profile_events.occurred_at) as first_engaged_at,
-        max(profile_events.occurred_at) as last_engaged_at
+        profile_id,
+        {{ dbt.date_trunc('day', 'occurred_at') }} as engaged_on,
+        min(occurred_at) as first_engaged_at,
+        max(occurred_at) as last_engaged_at
 
     from profile_events
-    left join first_orders
-        on profile_events.profile_id = first_orders.profile_id
-    where profile_events.event_type in (
+    where event_type in (
         {%- for event_type in engagement_types %}'{{ event_type }}'{{ ", " if not loop.last }}{% endfor -%}
     )
-        and (first_orders.first_ordered_at is null or profile_events.occurred_at < first_orders.first_ordered_at)
-    group by profile_events.profile_id, {{ dbt.date_trunc('day', 'profile_events.occurred_at') }}
+    group by profile_id, {{ dbt.date_trunc('day', 'occurred_at') }}
+
+),
+
+engagement_days as (
+
+    select engagement_by_day.*
+
+    from engagement_by_day
+    left join first_orders
+        on engagement_by_day.profile_id = first_orders.profile_id
+    where first_orders.first_ordered_at is null
+        or engagement_by_day.first_engaged_at < first_orders.first_ordered_at
 
 ),
 
 {#- The instants at which a stage can change. -#}
 change_points as (
 
-    select profile_id, first_touch_at as changes_at, 'touch' as kind,
+    select profile_id, first_touch_at as changes_at, 0 as purchases,
         cast(null as {{ dbt.type_timestamp() }}) as engaged_until
     from first_touches
 
     union all
 
-    select profile_id, first_engaged_at, 'engagement',
+    select profile_id, first_engaged_at, 0,
         {{ dbt.dateadd('day', engagement_days, 'last_engaged_at') }}
     from engagement_days
 
     union all
 
-    select profile_id, {{ dbt.dateadd('day', engagement_days, 'last_engaged_at') }}, 'engagement_expiry',
+    select profile_id, {{ dbt.dateadd('day', engagement_days, 'last_engaged_at') }}, 0,
         cast(null as {{ dbt.type_timestamp() }})
     from engagement_days
 
     union all
 
-    select profile_id, ordered_at, 'purchase', cast(null as {{ dbt.type_timestamp() }})
+    select profile_id, ordered_at, 1, cast(null as {{ dbt.type_timestamp() }})
     from orders
 
     union all
 
-    select profile_id, {{ dbt.dateadd('day', lapse_days, 'ordered_at') }}, 'lapse',
+    select profile_id, {{ dbt.dateadd('day', lapse_days, 'ordered_at') }}, 0,
         cast(null as {{ dbt.type_timestamp() }})
     from orders
 
 ),
 
-{#- What is known at each change point: points at the same instant see each other. -#}
+{#- One row per profile and instant: points at the same instant see each other. -#}
+instants as (
+
+    select
+        profile_id,
+        changes_at,
+        sum(purchases) as purchases,
+        max(engaged_until) as engaged_until
+
+    from change_points
+    group by profile_id, changes_at
+
+),
+
+{#- What is known at each instant and at the one before it, in one sort: the previous
+    instant's stage comes from the same running totals one row earlier. -#}
 running as (
 
     select
         profile_id,
         changes_at,
-        sum(case when kind = 'purchase' then 1 else 0 end) over profile_so_far as orders_so_far,
-        max(case when kind = 'purchase' then changes_at end) over profile_so_far as last_ordered_at,
-        max(engaged_until) over profile_so_far as engaged_until
+        sum(purchases) over profile_so_far as orders_so_far,
+        max(case when purchases > 0 then changes_at end) over profile_so_far as last_ordered_at,
+        max(engaged_until) over profile_so_far as engaged_until,
+        lag(changes_at) over profile_order as previous_changes_at,
+        sum(purchases) over profile_before as previous_orders_so_far,
+        max(case when purchases > 0 then changes_at end) over profile_before as previous_last_ordered_at,
+        max(engaged_until) over profile_before as previous_engaged_until
 
-    from change_points
-    window profile_so_far as (
-        partition by profile_id
-        order by changes_at
-        range between unbounded preceding and current row
-    )
+    from instants
+    window
+        profile_order as (partition by profile_id order by changes_at),
+        profile_so_far as (
+            partition by profile_id order by changes_at rows between unbounded preceding and current row
+        ),
+        profile_before as (
+            partition by profile_id order by changes_at rows between unbounded preceding and 1 preceding
+        )
 
 ),
 
 evaluated as (
 
-    select distinct
+    select
         profile_id,
         changes_at,
-        orders_so_far,
+        {{ omniplay.journey_stage('orders_so_far', 'last_ordered_at', 'engaged_until', 'changes_at', lapse_days) }}
+            as stage,
         case
-            when orders_so_far > 0 and changes_at >= {{ dbt.dateadd('day', lapse_days, 'last_ordered_at') }}
-                then 'lapsed'
-            when orders_so_far = 1 then 'conversion'
-            when orders_so_far > 1 then 'retention'
-            when engaged_until > changes_at then 'engagement'
-            else 'discovery'
-        end as stage
+            when previous_changes_at is not null then {{ omniplay.journey_stage(
+                'previous_orders_so_far', 'previous_last_ordered_at', 'previous_engaged_until',
+                'previous_changes_at', lapse_days
+            ) }}
+        end as previous_point_stage
 
     from running
-
-),
-
-with_previous as (
-
-    select
-        *,
-        lag(stage) over (partition by profile_id order by changes_at) as previous_point_stage
-
-    from evaluated
 
 ),
 
@@ -214,7 +254,7 @@ transitions as (
         lead(changes_at) over (partition by profile_id order by changes_at) as valid_to,
         row_number() over (partition by profile_id order by changes_at) as stage_sequence
 
-    from with_previous
+    from evaluated
     where previous_point_stage is null or previous_point_stage <> stage
 
 ),

@@ -15,7 +15,7 @@
     touches gets a placeholder row, first_touch_at null, that the post-hook deletes). -#}
 with
 
-customer_events as (
+customer_events as {{ omniplay.inline_cte() }} (
 
     select * from {{ ref('fct_customer_events') }}
 
