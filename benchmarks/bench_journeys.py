@@ -60,10 +60,11 @@ TRIGGERS_HOLDOUTS = ("int_trigger_cart_abandonment", "int_trigger_high_intent", 
 # Everything the timed models (and triggers, holdouts) read, built before the clock starts.
 UPSTREAM = ("+fct_customer_events", "+fct_identity_merges", "+fct_trigger_fires", "+rpt_holdout_srm",
             "+fct_holdout_retirements")
-# dim_profiles carries the current journey stage: it and what triggers read through it are
-# built (untimed) after the timed models, not with the rest of the upstream.
-AFTER_TIMED = tuple(f"int_profile_current_stage+,{top}" for top in UPSTREAM[2:])
-UPSTREAM_EXCLUDE = TIMED + TRIGGERS_HOLDOUTS + ("int_profile_current_stage+",)
+# Whatever reads the event stream (touchpoints, the current stage on dim_profiles) and
+# what triggers and holdouts read through it are built (untimed) after the timed models,
+# not with the rest of the upstream.
+AFTER_TIMED = tuple(f"fct_customer_events+,{top}" for top in UPSTREAM[2:])
+UPSTREAM_EXCLUDE = TIMED + TRIGGERS_HOLDOUTS + ("fct_customer_events+",)
 FULL_TARGET_S, INCREMENTAL_TARGET_S = 45.0, 10.0
 
 
