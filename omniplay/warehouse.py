@@ -24,9 +24,11 @@ from omniplay.settings import Settings
 # with queue size (DuckDB spills to its temp directory beyond it).
 DUCKDB_MEMORY_LIMIT_ENV = "OMNIPLAY_SYNC_MEMORY_LIMIT"
 DEFAULT_DUCKDB_MEMORY_LIMIT = "256MB"
-# `omniplay sync`'s own default: the ledger has no index to hold (activation.ledger.ddl),
-# so a sync streams within less and keeps a 1M-message play near 400 MiB of RSS.
-DEFAULT_SYNC_MEMORY_LIMIT = "160MB"
+# `omniplay sync`'s own default. 160MB keeps a 1M-message play near 400 MiB of RSS (the
+# ledger has no index to hold, activation.ledger.ddl) but runs out at ~3.4M messages,
+# because the streaming read holds one transaction and so blocks checkpoints; 256MB
+# completes 5M (benchmarks/RESULTS.md). Completing wins; lower it per run if needed.
+DEFAULT_SYNC_MEMORY_LIMIT = "256MB"
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
