@@ -36,8 +36,16 @@ def test_identify_calls_link_cookies_to_logins(adapters_build: BuildRun) -> None
 def test_shared_browser_keeps_its_most_observed_login(adapters_build: BuildRun) -> None:
     """Where omniplay and Snowplow's stitching differ by design: the later, rarer login's edge is cut."""
     rows = adapters_build.project.query("""
-        select node_a, node_b, is_linked, cut_reason, observations
-        from intermediate.int_identity_edges
+        with named_edges as (
+            select
+                a.identifier_type || ':' || a.identifier_value as node_a,
+                b.identifier_type || ':' || b.identifier_value as node_b,
+                edges.is_linked, edges.cut_reason, edges.observations
+            from intermediate.int_identity_edges as edges
+            inner join intermediate.int_identity_nodes as a on edges.node_a = a.node
+            inner join intermediate.int_identity_nodes as b on edges.node_b = b.node
+        )
+        select * from named_edges
         where 'cookie_id:seg-shared' in (node_a, node_b)
         order by observations desc
     """)
