@@ -12,6 +12,9 @@
     play delivered (fct_play_exposures, arm control, at their decision time). A held-out candidate is
     capped on its history plus these, as the treated one is on its sends, so that the
     arms stay comparable run after run (docs/measurement.md).
+
+    Only the longest window any cap counts is read (`history_days`): the ledger and the
+    exposures grow every night, the counts never look further back.
 -#}
 {%- set caps = omniplay.contact_caps() -%}
 {%- set plays = omniplay.plays() -%}
@@ -21,6 +24,8 @@
     {%- set ns.plays_expiry = ns.plays_expiry ~ " when '" ~ play.id ~ "' then " ~ play.expires_after_minutes -%}
 {%- endfor -%}
 {%- set plays_expiry = ns.plays_expiry or ' when null then 0' -%}
+{%- set history_days = ([1] + caps.scopes | map(attribute=1) | list
+    + plays | selectattr('frequency') | map(attribute='frequency.days') | list) | max -%}
 
 with
 
@@ -32,7 +37,9 @@ sends as (
 
 as_of as (
 
-    select {{ omniplay.as_of_timestamp() }} as as_of_at
+    select
+        {{ omniplay.as_of_timestamp() }} as as_of_at,
+        {{ dbt.dateadd('day', -1 * history_days, omniplay.as_of_timestamp()) }} as history_from
 
 ),
 
@@ -49,6 +56,7 @@ counted_sends as (
     where sends.profile_id is not null
         and sends.status in ({% for status in caps.statuses %}'{{ status }}'{{ ", " if not loop.last }}{% endfor %})
         and coalesce(sends.first_attempt_at, sends.finished_at, sends.updated_at) <= as_of.as_of_at
+        and coalesce(sends.first_attempt_at, sends.finished_at, sends.updated_at) > as_of.history_from
 
 ),
 {%- if exposures %}
@@ -69,6 +77,7 @@ earlier_exposures as (
     where exposures.scope = 'play'
         and exposures.run_date < cast({{ dbt.date_trunc('day', 'as_of.as_of_at') }} as date)
         and exposures.decided_at <= as_of.as_of_at
+        and exposures.decided_at > as_of.history_from
 
 ),
 
