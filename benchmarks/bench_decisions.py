@@ -1,9 +1,9 @@
 """Decisions and the activation queue at scale: 1M profiles x the project's 7 plays.
 
 The decision models are built for real (`dbt run --select int_play_contact_history
-int_play_audiences+`: int_play_audiences, int_play_contact_history, int_play_candidates,
+int_play_audiences+` within models/marts/decisions and models/activation: int_play_audiences, int_play_contact_history, int_play_candidates,
 fct_play_decisions, rpt_decision_summary, activation_queue) on a fresh DuckDB file whose
-upstream relations - dim_profiles, dim_profile_consent, dim_holdout_assignments,
+upstream relations - dim_profiles, dim_profile_consent, dim_holdout_assignments, dim_play_status,
 stg_stores__stores, the seven aud_* audiences and the send ledger - are synthesized in
 SQL at the requested size (the same relations tests/decisions/world.py writes):
 
@@ -12,6 +12,10 @@ SQL at the requested size (the same relations tests/decisions/world.py writes):
 - consent per channel ~60% opted in, ~2% profile-wide blocks, ~5% missing emails,
   ~40% without a phone; holdouts as drawn by the project (5% global, play pct);
 - one send-ledger row per profile on average over the last 20 days;
+- --history-nights earlier nightly runs (default 30) as the previous build of
+  fct_play_exposures: each play exposed ~3% of the profiles a night, 10% of them in the
+  control arm, and the treated ones' sends in the ledger, so the held-out candidates'
+  "ghost" caps (int_play_contact_history ghost_*) are counted over a month of runs;
 - 14 timezones and 5 stores with opening hours.
 
 Usage (from the repository root):
@@ -42,7 +46,10 @@ from benchmarks.bench_identity import machine  # noqa: E402
 from omniplay.dbt import run_dbt  # noqa: E402
 from omniplay.settings import DATA_DIR_ENV, DUCKDB_PATH_ENV, PROJECT_DIR_ENV, TARGET_ENV, Settings  # noqa: E402
 
-SELECTION = ("int_play_contact_history", "int_play_audiences+")
+# The decision models and the queue (as tests/decisions builds them): the measurement
+# models downstream of the decisions need the event stream, which is not synthesized.
+SELECTION = ("int_play_contact_history", "int_play_audiences+,path:models/marts/decisions",
+             "int_play_audiences+,path:models/activation")
 SECONDS_TARGET = 30.0
 AS_OF = "2026-06-01 09:00:00"
 TIMEZONES = ("UTC", "Europe/Berlin", "Europe/London", "America/New_York", "America/Los_Angeles", "America/St_Johns",
@@ -50,7 +57,7 @@ TIMEZONES = ("UTC", "Europe/Berlin", "Europe/London", "America/New_York", "Ameri
              "Asia/Tokyo", "America/Chicago", "Europe/Madrid")
 
 
-def synthesize(con, profiles: int, audience_share: float, plays) -> dict[str, int]:
+def synthesize(con, profiles: int, audience_share: float, plays, history_nights: int) -> dict[str, int]:
     """Create the decision models' upstream relations at scale, in SQL."""
     from activation.ledger import ddl
 
@@ -124,6 +131,14 @@ def synthesize(con, profiles: int, audience_share: float, plays) -> dict[str, in
         from marts.dim_profiles
         cross join (values {scope_values}) as s(scope, pct)
     """)
+    # Guardrail status (models/marts/measurement): every play enabled, none paused.
+    play_rows = ", ".join(f"('{p.id}', true, false)" for p in plays)
+    con.execute(f"""
+        create or replace table marts.dim_play_status as
+        select play_id, is_enabled, is_paused, cast(null as timestamp) as last_paused_at,
+               cast(null as varchar) as last_breached_metrics, cast(null as timestamp) as last_resumed_at
+        from (values {play_rows}) as t(play_id, is_enabled, is_paused)
+    """)
     for loaded in plays:
         threshold = int(audience_share * 1000)
         con.execute(f"""
@@ -133,7 +148,7 @@ def synthesize(con, profiles: int, audience_share: float, plays) -> dict[str, in
             from marts.dim_profiles
             where hash(profile_id, '{loaded.id}', 'member') % 1000 < {threshold}
         """)
-    for statement in ddl("omniplay_state"):
+    for statement in ddl("omniplay_state", "duckdb"):
         con.execute(statement)
     play_ids = "[" + ", ".join(f"'{p.id}'" for p in plays) + "]"
     con.execute(f"""
@@ -149,18 +164,58 @@ def synthesize(con, profiles: int, audience_share: float, plays) -> dict[str, in
             timestamp '{AS_OF}'
         from range({profiles}) as r(i)
     """)
+    synthesize_history(con, profiles, plays, history_nights)
     counts = {}
-    for table in ("marts.dim_profiles", "marts.dim_holdout_assignments", "omniplay_state.sends"):
+    for table in ("marts.dim_profiles", "marts.dim_holdout_assignments", "omniplay_state.sends",
+                  "marts.fct_play_exposures"):
         counts[table] = con.execute(f"select count(*) from {table}").fetchone()[0]
     counts["audience_rows"] = sum(
         con.execute(f"select count(*) from audiences.{p.model}").fetchone()[0] for p in plays)
     return counts
 
 
+def synthesize_history(con, profiles: int, plays, nights: int) -> None:
+    """Earlier nights' exposures (both arms) and the treated arm's sends, as the pipeline leaves them."""
+    con.execute("""
+        create or replace table marts.fct_play_exposures (
+            run_date date, decided_at timestamp, scope varchar, play_id varchar, profile_id varchar,
+            arm varchar, control_scope varchar, channel varchar, expected_control_share double,
+            attribution_days integer, window_end_at timestamp, cost double)
+    """)
+    for loaded in plays:
+        channels = "[" + ", ".join(f"'{c}'" for c in loaded.play.channels) + "]"
+        con.execute(f"""
+            insert into marts.fct_play_exposures
+            select
+                cast(decided_at as date), decided_at, 'play', '{loaded.id}', profile_id,
+                case when hash(profile_id, night, 'arm') % 100 < 10 then 'control' else 'treatment' end,
+                'play', {channels}[1 + cast(hash(profile_id, night, 'channel') % {len(loaded.play.channels)} as bigint)],
+                0.1, 7, decided_at + interval 7 day, 0.0
+            from (
+                select 'p' || lpad(cast(i as varchar), 8, '0') as profile_id, night,
+                       timestamp '{AS_OF}' - to_days(cast(night as integer)) as decided_at
+                from range({profiles}) as r(i)
+                cross join range(1, {nights} + 1) as n(night)
+                where hash(i, night, '{loaded.id}') % 1000 < 30
+            )
+        """)
+    con.execute("""
+        insert into omniplay_state.sends
+        select
+            'h' || play_id || '-' || profile_id || '-' || run_date, 'sent', 1, null, null, null,
+            decided_at + to_seconds(cast(hash(profile_id, run_date) % 3600 as bigint)),
+            null, 'bench-history', play_id, profile_id, channel, channel, null, decided_at
+        from marts.fct_play_exposures
+        where arm = 'treatment'
+    """)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profiles", type=int, default=1_000_000)
     parser.add_argument("--audience-share", type=float, default=0.5)
+    parser.add_argument("--history-nights", type=int, default=30,
+                        help="earlier nightly runs in fct_play_exposures and the ledger (0: none)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/bench-decisions"))
     args = parser.parse_args()
 
@@ -176,7 +231,7 @@ def main() -> None:
     db = root / "omniplay.duckdb"
     began = time.perf_counter()
     with duckdb.connect(str(db)) as con:
-        rows = synthesize(con, args.profiles, args.audience_share, plays)
+        rows = synthesize(con, args.profiles, args.audience_share, plays, args.history_nights)
     synth_s = time.perf_counter() - began
 
     env = {
@@ -205,6 +260,7 @@ def main() -> None:
         "profiles": args.profiles,
         "plays": len(plays),
         "audience_share": args.audience_share,
+        "history_nights": args.history_nights,
         "input_rows": rows,
         "candidates": sum(outcomes.values()),
         "outcomes": outcomes,

@@ -13,8 +13,9 @@
     capped on its history plus these, as the treated one is on its sends, so that the
     arms stay comparable run after run (docs/measurement.md).
 
-    Only the longest window any cap counts is read (`history_days`): the ledger and the
-    exposures grow every night, the counts never look further back.
+    Only what some window counts is read: the ledger and the exposures grow every night.
+    A row older than the longest contact cap (`cap_days`) counts only for a play whose
+    frequency window reaches further back (`long_windows`, e.g. once a year).
 -#}
 {%- set caps = omniplay.contact_caps() -%}
 {%- set plays = omniplay.plays() -%}
@@ -24,8 +25,12 @@
     {%- set ns.plays_expiry = ns.plays_expiry ~ " when '" ~ play.id ~ "' then " ~ play.expires_after_minutes -%}
 {%- endfor -%}
 {%- set plays_expiry = ns.plays_expiry or ' when null then 0' -%}
-{%- set history_days = ([1] + caps.scopes | map(attribute=1) | list
-    + plays | selectattr('frequency') | map(attribute='frequency.days') | list) | max -%}
+{%- set cap_days = ([1] + caps.scopes | map(attribute=1) | list) | max -%}
+{%- set long_windows = [] -%}
+{%- for play in plays if play.frequency and play.frequency.days > cap_days -%}
+    {%- do long_windows.append((play.id, play.frequency.days)) -%}
+{%- endfor -%}
+{%- set counted_windows = [(none, cap_days)] + long_windows -%}
 
 with
 
@@ -37,9 +42,7 @@ sends as (
 
 as_of as (
 
-    select
-        {{ omniplay.as_of_timestamp() }} as as_of_at,
-        {{ dbt.dateadd('day', -1 * history_days, omniplay.as_of_timestamp()) }} as history_from
+    select {{ omniplay.as_of_timestamp() }} as as_of_at
 
 ),
 
@@ -56,7 +59,11 @@ counted_sends as (
     where sends.profile_id is not null
         and sends.status in ({% for status in caps.statuses %}'{{ status }}'{{ ", " if not loop.last }}{% endfor %})
         and coalesce(sends.first_attempt_at, sends.finished_at, sends.updated_at) <= as_of.as_of_at
-        and coalesce(sends.first_attempt_at, sends.finished_at, sends.updated_at) > as_of.history_from
+        and (
+            {%- for id, days in counted_windows %}
+            {{ 'or ' if not loop.first }}({% if id %}sends.play_id = '{{ id }}' and {% endif -%}
+            coalesce(sends.first_attempt_at, sends.finished_at, sends.updated_at) > {{ dbt.dateadd('day', -1 * days, 'as_of.as_of_at') }})
+            {%- endfor %})
 
 ),
 {%- if exposures %}
@@ -77,7 +84,11 @@ earlier_exposures as (
     where exposures.scope = 'play'
         and exposures.run_date < cast({{ dbt.date_trunc('day', 'as_of.as_of_at') }} as date)
         and exposures.decided_at <= as_of.as_of_at
-        and exposures.decided_at > as_of.history_from
+        and (
+            {%- for id, days in counted_windows %}
+            {{ 'or ' if not loop.first }}({% if id %}exposures.play_id = '{{ id }}' and {% endif -%}
+            exposures.decided_at > {{ dbt.dateadd('day', -1 * days, 'as_of.as_of_at') }})
+            {%- endfor %})
 
 ),
 
