@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import queue
 import threading
 import time
@@ -71,6 +72,20 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+SEGMENT_ROWS_ENV = "OMNIPLAY_SYNC_SEGMENT_ROWS"
+DEFAULT_SEGMENT_ROWS = 100_000
+
+
+def segment_rows_from_env() -> int:
+    """The reader's segment size: OMNIPLAY_SYNC_SEGMENT_ROWS, else DEFAULT_SEGMENT_ROWS."""
+    value = os.environ.get(SEGMENT_ROWS_ENV, "").strip()
+    if not value:
+        return DEFAULT_SEGMENT_ROWS
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"{SEGMENT_ROWS_ENV} must be a positive whole number of rows, not {value!r}")
+    return int(value)
+
+
 @dataclass
 class SyncOptions:
     """What to sync and how."""
@@ -79,6 +94,9 @@ class SyncOptions:
     dry_run: bool = False
     resend_ambiguous: bool = False
     read_batch_size: int = 10_000
+    # A play longer than this is read in segments of message_ids, with a ledger checkpoint
+    # in between (activation.reader): no read transaction lasts the whole sync.
+    segment_rows: int | None = DEFAULT_SEGMENT_ROWS
     samples: int = 3
     respect_gate: bool = True  # skip plays the quality gate blocked for the queue's run date
 
@@ -216,13 +234,15 @@ class _LedgerWriter:
         return future
 
     def _run(self) -> None:
+        carried = None
         while True:
-            item = self._queue.get()
+            item = carried if carried is not None else self._queue.get()
+            carried = None
             if item is None:
                 return
             group = [item]
             stop = False
-            while len(group) < self._max_group:
+            while len(group) < self._max_group and item[0] != "checkpoint":
                 try:
                     # A resolution is usually followed at once by the next batch's mark:
                     # a moment's wait lets both share the statement and the commit.
@@ -231,6 +251,9 @@ class _LedgerWriter:
                     break
                 if more is None:
                     stop = True
+                    break
+                if more[0] == "checkpoint":  # never inside a transaction: after this group, alone
+                    carried = more
                     break
                 group.append(more)
             self._commit(group)
@@ -378,7 +401,8 @@ class SyncEngine:
                 self._reconcile(reader, pending)
             else:
                 self.summary.reconciled_ambiguous = len(pending)
-            for batch in reader.record_batches(opts.read_batch_size):
+            segment_rows = opts.segment_rows if opts.segment_rows and total > opts.segment_rows else None
+            for batch in reader.record_batches(opts.read_batch_size, segment_rows, self._between_segments):
                 # One reading of the clock per batch of rows (seconds at most); the window
                 # is checked again against the clock when each message is dispatched.
                 self._batch_now = self.clock()
@@ -419,6 +443,14 @@ class SyncEngine:
         if not self.summary.adds_up():  # a bug, never a data problem: say so loudly
             log.error("summary does not add up: %s", self.summary.as_dict()["totals"])
         return self.summary
+
+    def _between_segments(self) -> None:
+        """The reader closed a segment's query: checkpoint the ledger (DuckDB; a no-op
+        elsewhere) before the next opens, so its row versions and WAL do not pile up."""
+        if self.options.dry_run:
+            return
+        self._flush_immediate()
+        self._writer.submit("checkpoint").result()
 
     # -- setup --------------------------------------------------------------------------
 

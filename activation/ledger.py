@@ -165,6 +165,11 @@ class Ledger:
     def exists(self) -> bool:
         return self.wh.relation_exists(self.schema, "sends")
 
+    def checkpoint(self) -> None:
+        """Fold committed writes into the warehouse's files (DuckDB `CHECKPOINT`; a no-op
+        where the server does it), outside any transaction."""
+        self.wh.checkpoint()
+
     # -- sends ------------------------------------------------------------------------
 
     def mark_pending(self, rows: Sequence[PendingRow], run_id: str, now: datetime) -> None:

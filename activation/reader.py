@@ -2,14 +2,17 @@
 
 Rows come out of the warehouse as Arrow record batches (DuckDB), through a
 server-side cursor (PostgreSQL) or partition by partition (Spark), so memory stays flat
-however long the queue is.
+however long the queue is. A long play is read in segments of message_ids (each one
+query, in message_id order between segments), so no read transaction stays open for the
+whole sync: between segments the ledger can checkpoint (DuckDB) or be vacuumed
+(PostgreSQL).
 Messages already `sent`, `rejected` or `expired` are filtered in SQL: a re-run over a
 finished sync reads nothing. Duplicate message_ids keep their latest decision.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -58,8 +61,15 @@ class QueueReader:
     def queue_exists(self) -> bool:
         return self.wh.relation_exists(self.source.queue_schema, self.source.queue_table)
 
-    def _play_filter(self) -> tuple[str, list[str]]:
+    def _play_filter(self, after: str | None = None, upto: str | None = None) -> tuple[str, list[str]]:
+        """The where clause of the selected plays, optionally message_ids in (after, upto]."""
         clauses, params = [], []
+        if after is not None:
+            clauses.append("message_id > ?")
+            params.append(after)
+        if upto is not None:
+            clauses.append("message_id <= ?")
+            params.append(upto)
         if self.plays:
             clauses.append(f"play_id in ({', '.join('?' * len(self.plays))})")
             params += self.plays
@@ -82,8 +92,8 @@ class QueueReader:
             self._duplicates = total != distinct
         return self._duplicates
 
-    def _open_rows_sql(self, columns: str) -> tuple[str, list]:
-        where, params = self._play_filter()
+    def _open_rows_sql(self, columns: str, after: str | None = None, upto: str | None = None) -> tuple[str, list]:
+        where, params = self._play_filter(after, upto)
         if self.has_duplicates():
             latest = _latest_per_message(f"select * from {self.source.queue} {where}")
         else:  # the usual case: no sort, the rows stream straight through
@@ -91,10 +101,17 @@ class QueueReader:
         if not self.ledger_exists:
             return f"select {columns}, cast(null as {self.wh.text_type}) as ledger_status from ({latest}) q", params
         final = ", ".join(f"'{s}'" for s in FINAL_STATUSES)
+        sends = self.source.sends
+        if after is not None or upto is not None:  # the ledger rows of the segment only
+            ranges = ([("message_id > ?", after)] if after is not None else []) + (
+                [("message_id <= ?", upto)] if upto is not None else [])
+            sends = (f"(select message_id, status from {sends} "
+                     f"where {' and '.join(c for c, _ in ranges)})")
+            params = params + [v for _, v in ranges]
         # `pending` rows are handled by reconciliation before the main pass.
         return (
             f"select {columns}, s.status as ledger_status from ({latest}) q "
-            f"left join {self.source.sends} s on s.message_id = q.message_id "
+            f"left join {sends} s on s.message_id = q.message_id "
             f"where s.message_id is null or s.status not in ({final}, 'pending')",
             params,
         )
@@ -121,11 +138,44 @@ class QueueReader:
         for batch in self.record_batches(batch_size):
             yield rows_of(batch)
 
-    def record_batches(self, batch_size: int = 10_000) -> Iterator[pa.RecordBatch]:
-        """The same rows as Arrow record batches."""
+    def record_batches(self, batch_size: int = 10_000, segment_rows: int | None = None,
+                       between_segments: Callable[[], None] | None = None) -> Iterator[pa.RecordBatch]:
+        """The same rows as Arrow record batches.
+
+        With `segment_rows`, in segments of at most that many rows, each its own query over
+        the message_ids after the previous segment's last (in message_id order, so every
+        row is read once); `between_segments` runs after each segment's query is closed,
+        before the next one opens. A message handled meanwhile is in an earlier segment,
+        so what a segment reads is what one query at the start would have read.
+        """
         columns = ", ".join(f"q.{c}" for c in QUEUE_COLUMNS if c != "payload")
-        sql, params = self._open_rows_sql(f"{columns}, cast(q.payload as {self.wh.text_type}) as payload")
-        yield from self.wh.stream(sql, params, batch_size)
+        columns = f"{columns}, cast(q.payload as {self.wh.text_type}) as payload"
+        if not segment_rows:
+            sql, params = self._open_rows_sql(columns)
+            yield from self.wh.stream(sql, params, batch_size)
+            return
+        after: str | None = None
+        while True:
+            upto, rows = self._segment_end(after, segment_rows)
+            if upto is None:
+                return
+            sql, params = self._open_rows_sql(columns, after, upto)
+            yield from self.wh.stream(sql, params, batch_size)
+            if rows < segment_rows:  # the last segment
+                return
+            after = upto
+            if between_segments is not None:
+                between_segments()
+
+    def _segment_end(self, after: str | None, segment_rows: int) -> tuple[str | None, int]:
+        """The last message_id of the next segment (None when no row is left) and its rows:
+        a top-N of message_ids alone, whatever the width of the rows."""
+        sql, params = self._open_rows_sql("q.message_id", after)
+        upto, rows = self.wh.fetchall(
+            f"select max(message_id), count(*) from ({sql} order by q.message_id limit {int(segment_rows)}) e",
+            params,
+        )[0]
+        return upto, int(rows)
 
     def rows_for(self, message_ids: Sequence[str]) -> list[dict]:
         """Queue rows (latest decision) for specific messages, e.g. interrupted ones."""

@@ -43,7 +43,7 @@ def sync(
 ) -> None:
     """Deliver queued messages exactly once in effect; exit 4 if some failed permanently."""
     from activation.config import load_config
-    from activation.engine import SyncEngine, SyncOptions
+    from activation.engine import SyncEngine, SyncOptions, segment_rows_from_env
     from omniplay.clock import pipeline_now
     from omniplay.errors import DeliveryFailed
     from omniplay.lock import target_lock
@@ -70,7 +70,8 @@ def sync(
                     typer.echo(json.dumps({"due": []}))
                 return
             plays = [p.play_id for p in chosen]
-        options = SyncOptions(plays=plays, dry_run=dry_run, resend_ambiguous=resend_ambiguous)
+        options = SyncOptions(plays=plays, dry_run=dry_run, resend_ambiguous=resend_ambiguous,
+                              segment_rows=segment_rows_from_env())
         with _progress(enabled=not output_json) as progress:
             summary = SyncEngine(warehouse, cfg, options, progress=progress, **clock_kwargs).run()
     if output_json:

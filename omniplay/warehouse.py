@@ -9,6 +9,7 @@ Spark connection lives in omniplay.spark_warehouse.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -20,14 +21,16 @@ import pyarrow as pa
 from omniplay.errors import ConfigError
 from omniplay.settings import Settings
 
+log = logging.getLogger("omniplay.warehouse")
+
 # Memory DuckDB may use for activation work; bounded so a sync's footprint does not grow
 # with queue size (DuckDB spills to its temp directory beyond it).
 DUCKDB_MEMORY_LIMIT_ENV = "OMNIPLAY_SYNC_MEMORY_LIMIT"
 DEFAULT_DUCKDB_MEMORY_LIMIT = "256MB"
-# `omniplay sync`'s own default. 160MB keeps a 1M-message play near 400 MiB of RSS (the
-# ledger has no index to hold, activation.ledger.ddl) but runs out at ~3.4M messages,
-# because the streaming read holds one transaction and so blocks checkpoints; 256MB
-# completes 5M (benchmarks/RESULTS.md). Completing wins; lower it per run if needed.
+# `omniplay sync`'s own default. The sync reads a long play in segments and checkpoints
+# the ledger between them (activation.reader), so what DuckDB holds is bounded by a
+# segment, not by the play: a 1M- and a 5M-message play peak near 350 MiB of RSS
+# (benchmarks/RESULTS.md).
 DEFAULT_SYNC_MEMORY_LIMIT = "256MB"
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -94,6 +97,10 @@ class Warehouse:
         """Insert one row given as column -> value."""
         marks = ", ".join("?" * len(values))
         self.execute(f"insert into {table} ({', '.join(values)}) values ({marks})", list(values.values()))
+
+    def checkpoint(self) -> None:
+        """Fold committed writes into the database file, where the engine leaves that to
+        the client (DuckDB); elsewhere nothing to do."""
 
     def relation_exists(self, schema: str, table: str) -> bool:
         rows = self.fetchall(
@@ -225,6 +232,14 @@ class DuckDBWarehouse(Warehouse):
                 self._con.unregister("omniplay_arrow_rows")
             raise
         self._con.unregister("omniplay_arrow_rows")
+
+    def checkpoint(self) -> None:
+        import duckdb
+
+        try:
+            self._con.execute("checkpoint")
+        except duckdb.TransactionException as exc:  # another transaction is open: a later one will do
+            log.warning("DuckDB checkpoint skipped: %s", exc)
 
     def cursor(self) -> "DuckDBWarehouse":
         return DuckDBWarehouse(self._con.cursor(), owner=True)

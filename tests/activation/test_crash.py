@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from activation.config import load_config
-from activation.engine import SyncOptions, sync
+from activation.engine import DEFAULT_SEGMENT_ROWS, SyncOptions, sync
 from omniplay.warehouse import DuckDBWarehouse
 from tests.activation.conftest import REPO, write_destinations
 from tests.activation.queue import create_queue, row
@@ -32,12 +32,14 @@ MESSAGES = 120
 BATCH, WORKERS = 10, 2
 IN_FLIGHT = 2 * WORKERS * BATCH  # at most two batches per worker pending where re-sending is unsafe
 TRIALS = {"outbox": 8, "webhook": 6, "smtp": 8, "smtp_processes": 4}
+SEGMENT_ROWS = 25
 OPEN = dict(not_before=datetime(2020, 1, 1, tzinfo=timezone.utc), not_after=datetime(2100, 1, 1, tzinfo=timezone.utc))
 
 
-def _kill_mid_flight(project: Path, db: Path, delivered_count, target: int) -> bool:
+def _kill_mid_flight(project: Path, db: Path, delivered_count, target: int, segment_rows: int) -> bool:
     """Start the sync and SIGKILL it once `target` messages arrived; True if it was killed."""
-    env = dict(os.environ, OMNIPLAY_DUCKDB_PATH=str(db), OMNIPLAY_TARGET="duckdb")
+    env = dict(os.environ, OMNIPLAY_DUCKDB_PATH=str(db), OMNIPLAY_TARGET="duckdb",
+               OMNIPLAY_SYNC_SEGMENT_ROWS=str(segment_rows))
     env.pop("OMNIPLAY_DESTINATIONS_FILE", None)
     proc = subprocess.Popen([sys.executable, "-m", "cli.main", "sync", "--project-dir", str(project), "--json"],
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -59,6 +61,8 @@ def _kill_mid_flight(project: Path, db: Path, delivered_count, target: int) -> b
 
 def _trial(tmp: Path, kind: str, seed: int):
     rng = random.Random(seed)
+    # Odd trials read the queue in segments (a checkpoint between them), so kills land there too.
+    segment_rows = SEGMENT_ROWS if seed % 2 else DEFAULT_SEGMENT_ROWS
     project = tmp / f"{kind}-{seed}"
     (project / "activation").mkdir(parents=True)
     (project / "activation" / "templates").symlink_to(REPO / "activation" / "templates")
@@ -88,9 +92,9 @@ def _trial(tmp: Path, kind: str, seed: int):
         count = lambda: len(server.recorder.messages)  # noqa: E731
     try:
         target = rng.randint(1, MESSAGES - 1)
-        killed = _kill_mid_flight(project, db, count, target)
+        killed = _kill_mid_flight(project, db, count, target, segment_rows)
         with DuckDBWarehouse.open(str(db)) as wh:
-            summary = sync(wh, load_config(project), SyncOptions())
+            summary = sync(wh, load_config(project), SyncOptions(segment_rows=segment_rows))
             ledger = dict(wh.fetchall("select message_id, status from omniplay_state.sends"))
         ids = {r["message_id"] for r in rows}
         assert summary.adds_up()
