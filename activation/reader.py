@@ -143,10 +143,10 @@ class QueueReader:
         """The same rows as Arrow record batches.
 
         With `segment_rows`, in segments of at most that many rows, each its own query over
-        the message_ids after the previous segment's last (in message_id order, so every
-        row is read once); `between_segments` runs after each segment's query is closed,
-        before the next one opens. A message handled meanwhile is in an earlier segment,
-        so what a segment reads is what one query at the start would have read.
+        a range of message_ids (bounds taken once, at the start, in the warehouse's order, so
+        every row falls in exactly one); `between_segments` runs after each segment's query
+        is closed, before the next one opens. A message handled meanwhile is in an earlier
+        segment, so what a segment reads is what one query at the start would have read.
         """
         columns = ", ".join(f"q.{c}" for c in QUEUE_COLUMNS if c != "payload")
         columns = f"{columns}, cast(q.payload as {self.wh.text_type}) as payload"
@@ -154,28 +154,33 @@ class QueueReader:
             sql, params = self._open_rows_sql(columns)
             yield from self.wh.stream(sql, params, batch_size)
             return
-        after: str | None = None
-        while True:
-            upto, rows = self._segment_end(after, segment_rows)
-            if upto is None:
-                return
+        bounds = self._segment_bounds(segment_rows)
+        for after, upto in zip([None, *bounds], [*bounds, None]):
+            if after is not None and between_segments is not None:
+                between_segments()
             sql, params = self._open_rows_sql(columns, after, upto)
             yield from self.wh.stream(sql, params, batch_size)
-            if rows < segment_rows:  # the last segment
-                return
-            after = upto
-            if between_segments is not None:
-                between_segments()
 
-    def _segment_end(self, after: str | None, segment_rows: int) -> tuple[str | None, int]:
-        """The last message_id of the next segment (None when no row is left) and its rows:
-        a top-N of message_ids alone, whatever the width of the rows."""
-        sql, params = self._open_rows_sql("q.message_id", after)
-        upto, rows = self.wh.fetchall(
-            f"select max(message_id), count(*) from ({sql} order by q.message_id limit {int(segment_rows)}) e",
+    def _segment_bounds(self, segment_rows: int) -> list[str]:
+        """Every `segment_rows`-th message_id of the rows to read, in order: the last of each
+        full segment (one sort of the message_ids alone, whatever the width of the rows).
+        The ledger is read with `not exists` (the same rows as the join of `_open_rows_sql`):
+        DuckDB 2.0 drops the LIMIT of an ordered left join whose right side is empty, and
+        this query keeps clear of that shape too."""
+        where, params = self._play_filter()
+        distinct = "distinct " if self.has_duplicates() else ""
+        ids = f"select {distinct}message_id from {self.source.queue} {where}"
+        settled = ""
+        if self.ledger_exists:
+            final = ", ".join(f"'{s}'" for s in (*FINAL_STATUSES, "pending"))
+            settled = (f"where not exists (select 1 from {self.source.sends} s "
+                       f"where s.message_id = q.message_id and s.status in ({final}))")
+        rows = self.wh.fetchall(
+            f"select message_id from (select q.message_id, row_number() over (order by q.message_id) as omniplay_n "
+            f"from ({ids}) q {settled}) r where omniplay_n % {int(segment_rows)} = 0 order by message_id",
             params,
-        )[0]
-        return upto, int(rows)
+        )
+        return [r[0] for r in rows]
 
     def rows_for(self, message_ids: Sequence[str]) -> list[dict]:
         """Queue rows (latest decision) for specific messages, e.g. interrupted ones."""

@@ -27,20 +27,21 @@ def run(wh, cfg, **options):
     return sync(wh, cfg, SyncOptions(**options), clock=lambda: NOW, sleep=lambda s: None)
 
 
-def test_sync_rerun_and_window_on_postgres(pg_warehouse, project, config_for):
+@pytest.mark.parametrize("segment_rows", [None, 8], ids=["one_query", "segments"])
+def test_sync_rerun_and_window_on_postgres(pg_warehouse, project, config_for, segment_rows):
     from datetime import timedelta
 
     rows = [row(i) for i in range(30)] + [row(40, address="bad")] + [
         row(41, not_after=NOW - timedelta(minutes=5)), row(42, not_before=NOW + timedelta(hours=1))]
     create_queue(pg_warehouse, rows)
     cfg = config_for()
-    s = run(pg_warehouse, cfg, read_batch_size=7)
+    s = run(pg_warehouse, cfg, read_batch_size=7, segment_rows=segment_rows)
     assert (s.total("sent"), s.total("rejected"), s.total("expired"), s.total("deferred")) == (30, 1, 1, 1)
     assert s.adds_up()
     assert len(list((project / "out" / "email").glob("*.eml"))) == 30
     counts = dict(pg_warehouse.fetchall("select status, count(*) from omniplay_state.sends group by status"))
     assert counts == {"sent": 30, "rejected": 1, "expired": 1}
-    again = run(pg_warehouse, cfg)
+    again = run(pg_warehouse, cfg, segment_rows=segment_rows)
     assert again.total_planned == 1 and again.total("deferred") == 1  # only the deferred one is still open
     assert pg_warehouse.fetchall("select outcome, planned, sent from omniplay_state.runs order by started_at") == [
         ("success", 33, 30), ("success", 1, 0)]
@@ -52,6 +53,9 @@ def test_reader_streams_in_batches_with_a_server_side_cursor(pg_warehouse):
     sizes = [len(b) for b in reader.batches(10)]
     assert sizes == [10, 10, 5]
     assert reader.count() == 25
+    segments = [0]
+    ids = [m for b in reader.record_batches(4, 10, lambda: segments.append(0)) for m in b.column("message_id").to_pylist()]
+    assert sorted(ids) == sorted(r["message_id"] for r in [row(i) for i in range(25)]) and len(segments) == 3
 
 
 def test_reconcile_on_postgres(pg_warehouse, project, config_for, tmp_path):
