@@ -28,10 +28,10 @@ log = logging.getLogger("omniplay.warehouse")
 DUCKDB_MEMORY_LIMIT_ENV = "OMNIPLAY_SYNC_MEMORY_LIMIT"
 DEFAULT_DUCKDB_MEMORY_LIMIT = "256MB"
 # `omniplay sync`'s own default. The sync reads a long play in segments and checkpoints
-# the ledger between them (activation.reader), so what DuckDB holds is bounded by a
-# segment, not by the play: a 1M- and a 5M-message play peak near 350 MiB of RSS
-# (benchmarks/RESULTS.md).
-DEFAULT_SYNC_MEMORY_LIMIT = "256MB"
+# the ledger between them (activation.reader), so DuckDB's share is bounded by a segment,
+# not by the play: 1M- and 5M-message plays complete at 128MB (benchmarks/RESULTS.md);
+# above it, DuckDB caches more of a large queue and ledger, which costs RSS, not speed.
+DEFAULT_SYNC_MEMORY_LIMIT = "128MB"
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
