@@ -4,5 +4,5 @@
 {%- endmacro %}
 
 {% macro default__normalize_email(email) -%}
-    nullif(lower(trim({{ email }})), '')
+    nullif(lower({{ omniplay.trim_text(email) }}), '')
 {%- endmacro %}

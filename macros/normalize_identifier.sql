@@ -8,6 +8,6 @@
 {%- endmacro %}
 
 {% macro default__normalize_identifier(identifier, upper=false) -%}
-    {%- set trimmed = "trim(cast(" ~ identifier ~ " as " ~ dbt.type_string() ~ "))" -%}
+    {%- set trimmed = omniplay.trim_text("cast(" ~ identifier ~ " as " ~ dbt.type_string() ~ ")") -%}
     nullif({{ "upper(" ~ trimmed ~ ")" if upper else trimmed }}, '')
 {%- endmacro %}

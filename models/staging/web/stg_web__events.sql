@@ -1,6 +1,11 @@
 {# The largest source, deduplicated: a table pays for that once per build instead of
-   once per reader (every data test and downstream model). #}
-{{ config(materialized='table') }}
+   once per reader (every data test and downstream model). Written without DuckDB's
+   dictionary/FSST string compression (bulk_write_begin): uuid-like ids do not compress. #}
+{{ config(
+    materialized='table',
+    pre_hook="{{ omniplay.bulk_write_begin() }}",
+    post_hook="{{ omniplay.bulk_write_end() }}",
+) }}
 
 with
 
@@ -21,11 +26,12 @@ identifier_blocklist as (
     on file order. Only ids delivered more than once are ranked: counting deliveries per
     id is a hash aggregate over one column, where a window over every event sorts all of
     them, full width, by eight columns. The source is scanned once per step (inline_cte),
-    each time with only the columns that step needs. #}
+    each time with only the columns that step needs; the trimmed id is the event_id
+    kept (trim_text: no copy of ids that need no trimming). #}
 keyed as {{ omniplay.inline_cte() }} (
 
     select
-        trim(event_id) as delivery_key,
+        {{ omniplay.trim_text('event_id') }} as delivery_key,
         source.*
 
     from source
@@ -79,7 +85,7 @@ ranked_deliveries as (
 deliveries as (
 
     {%- set source_columns = [
-        'event_id', 'platform', 'anonymous_id', 'device_id', 'user_id', 'event_type', 'occurred_at',
+        'delivery_key', 'platform', 'anonymous_id', 'device_id', 'user_id', 'event_type', 'occurred_at',
         'product_id', 'order_id', 'revenue', 'search_term', 'page_url', '_loaded_at',
     ] %}
     select {{ source_columns | join(', ') }} from single_deliveries
@@ -92,7 +98,7 @@ deliveries as (
 renamed as (
 
     select
-        trim(event_id) as event_id,
+        delivery_key as event_id,
         lower(trim(platform)) as platform,
         {{ omniplay.normalize_identifier('anonymous_id') }} as cookie_id_normalized,
         anonymous_id as cookie_id_raw,
