@@ -62,10 +62,12 @@ class QueueReader:
         return self.wh.relation_exists(self.source.queue_schema, self.source.queue_table)
 
     def _play_filter(self, after: str | None = None, upto: str | None = None) -> tuple[str, list[str]]:
-        """The where clause of the selected plays, optionally message_ids in (after, upto]."""
+        """The where clause of the selected plays, optionally message_ids in (after, upto];
+        the last segment (after, no upper bound) also takes rows without a message_id, so
+        that segments read every row one query would."""
         clauses, params = [], []
         if after is not None:
-            clauses.append("message_id > ?")
+            clauses.append("(message_id > ? or message_id is null)" if upto is None else "message_id > ?")
             params.append(after)
         if upto is not None:
             clauses.append("message_id <= ?")
@@ -170,11 +172,11 @@ class QueueReader:
         where, params = self._play_filter()
         distinct = "distinct " if self.has_duplicates() else ""
         ids = f"select {distinct}message_id from {self.source.queue} {where}"
-        settled = ""
+        settled = "where q.message_id is not null"
         if self.ledger_exists:
             final = ", ".join(f"'{s}'" for s in (*FINAL_STATUSES, "pending"))
-            settled = (f"where not exists (select 1 from {self.source.sends} s "
-                       f"where s.message_id = q.message_id and s.status in ({final}))")
+            settled += (f" and not exists (select 1 from {self.source.sends} s "
+                        f"where s.message_id = q.message_id and s.status in ({final}))")
         rows = self.wh.fetchall(
             f"select message_id from (select q.message_id, row_number() over (order by q.message_id) as omniplay_n "
             f"from ({ids}) q {settled}) r where omniplay_n % {int(segment_rows)} = 0 order by message_id",
