@@ -41,13 +41,20 @@
 ] -%}
 {#- Decided before the model's SQL is built: the lookback bound, as a literal so that it
     reaches every source scan (the web events table skips row groups by loaded_at, the
-    other sources filter before normalizing). -#}
+    other sources filter before normalizing), and whether any stored event must be
+    resolved again (a night without merges or unlinked events then reads no stored row). -#}
+{%- set resolve_again = false -%}
 {%- set loaded_after = none -%}
 {%- if is_incremental() and execute -%}
-    {%- set loaded_after = run_query(
+    {%- set state = run_query(
         "select cast(" ~ dbt.dateadd('day', -1 * var('omniplay__events_lookback_days'), 'max(loaded_at)')
-        ~ " as " ~ dbt.type_string() ~ ") from " ~ this
-    ).columns[0].values()[0] -%}
+        ~ " as " ~ dbt.type_string() ~ "), (select count(*) from " ~ this
+        ~ " where (profile_id is null and has_identifiers) or profile_id in (select retired_profile_id from "
+        ~ ref('fct_identity_merges') ~ " where recorded_at > (select max(processed_at) from " ~ this ~ ")))"
+        ~ " from " ~ this
+    ) -%}
+    {%- set loaded_after = state.columns[0].values()[0] -%}
+    {%- set resolve_again = state.columns[1].values()[0] > 0 -%}
 {%- endif %}
 with
 
@@ -150,6 +157,8 @@ new_events as {{ omniplay.inline_cte() }} (
 
 ),
 
+{% if resolve_again %}
+
 {#- Stored events to resolve again, from their stored identifier slots: those whose
     profile id this build retired or split, and those whose identifiers the identity map
     did not know yet (an SMS number, say, seen before the CRM record that brings it into
@@ -165,11 +174,12 @@ rekeyed_events as (
         existing.resolved_identifier_type as stored_resolved_identifier_type
 
     from {{ this }} as existing
-    where {{ omniplay.pick_rows(this, 'existing',
-        "existing.profile_id in (select identity_merges.retired_profile_id from identity_merges"
-        ~ " where identity_merges.recorded_at > (select max(processed_at) from " ~ this ~ "))"
-        ~ " or (existing.profile_id is null and existing.has_identifiers)"
-    ) }}
+    where existing.profile_id in (
+        select identity_merges.retired_profile_id
+        from identity_merges
+        where identity_merges.recorded_at > (select max(processed_at) from {{ this }})
+    )
+        or (existing.profile_id is null and existing.has_identifiers)
 
 ),
 
@@ -180,6 +190,16 @@ batch as {{ omniplay.inline_cte() }} (
     select * from rekeyed_events
 
 ),
+
+{% else %}
+
+batch as {{ omniplay.inline_cte() }} (
+
+    select * from new_events
+
+),
+
+{% endif %}
 
 {% else %}
 
@@ -339,7 +359,7 @@ final as (
         secondary_identifier_value,
         tertiary_identifier_type,
         tertiary_identifier_value
-        {%- if is_incremental() %},
+        {%- if is_incremental() and resolve_again %},
         is_stored,
         stored_profile_id,
         stored_resolved_identifier_type
@@ -349,12 +369,10 @@ final as (
 
 ),
 
-{% if is_incremental() %}
+{% if is_incremental() and resolve_again %}
 
-{#- The events not stored in the lookback, all of them (one stored with an older
-    loaded_at, a till line whose transaction landed later, is replaced by the
-    delete+insert), and the stored ones whose profile changed (the rest of a stored row
-    is its own content read back). -#}
+{#- New events, and stored ones whose profile changed (the rest of a stored row is its
+    own content read back). -#}
 written as (
 
     select
@@ -371,7 +389,9 @@ written as (
 
 {% else %}
 
-{#- A full build: every event. -#}
+{#- A full build, or a night that resolves only events not stored in the lookback: all
+    of them are written (one stored with an older loaded_at, a till line whose
+    transaction landed later, is replaced by the delete+insert). -#}
 written as (
 
     select * from final
