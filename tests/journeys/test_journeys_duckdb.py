@@ -23,8 +23,8 @@ from tests.journeys.inline import inline_query
 COMPARED = {
     "marts.fct_customer_events": {"processed_at"},
     "intermediate.int_journey_stage_timeline": {"events_processed_at"},
-    "marts.fct_journey_stage_history": {"events_processed_at", "history_as_of"},
-    "intermediate.int_profile_current_stage": {"events_processed_at", "journey_stage_as_of"},
+    "marts.fct_journey_stage_history": set(),
+    "intermediate.int_profile_current_stage": set(),
     "marts.fct_customer_journeys": {"events_processed_at"},
     "marts.rpt_journey_kpis": set(),
     "marts.fct_trigger_fires": set(),

@@ -15,35 +15,26 @@
       are not stored yet (a lookback event already here is not read again), and
     - events already here whose profile id this build's identity merges retired or split
       (fct_identity_merges), so they follow the surviving profile id, and events not
-      linked to any profile yet that carry an identifier: these are read back from this
-      table, which keeps each event's identifier slots (type and value), never from the
-      sources, so a night with merges reads the sources' new rows only;
-    resolves them and writes the new ones and the stored ones whose profile changed:
-    unchanged rows keep their old processed_at, so the journey models downstream
-    recompute only profiles whose events really changed. A stored event's content
-    changes only with its profile, which the second case covers: every identifier that
-    moves to another profile logs its old profile id in fct_identity_merges. The table
-    stays equal to a full rebuild (tests/journeys).
+      linked to any profile yet that carry an identifier (when there are any: the
+      sources are then scanned for their ids, which the lookback read alone avoids);
+    resolves them and writes the new ones and those whose content changed (key
+    event_id): unchanged rows keep their old processed_at, so the journey models
+    downstream recompute only profiles whose events really changed. A stored event's
+    content changes only with its profile, which the second case covers: every
+    identifier that moves to another profile logs its old profile id in
+    fct_identity_merges. The table stays equal to a full rebuild (tests/journeys).
 -#}
-{#- The columns every int_events_* view yields, in order (the batch's columns). -#}
-{%- set source_columns = [
-    'event_id', 'source_event_id', 'channel', 'event_type', 'occurred_at', 'loaded_at', 'store_id', 'product_id',
-    'order_id', 'quantity', 'revenue', 'campaign_id', 'message_id', 'detail',
-    'primary_identifier_type', 'primary_identifier_value', 'secondary_identifier_type', 'secondary_identifier_value',
-    'tertiary_identifier_type', 'tertiary_identifier_value',
-] -%}
-{#- The table's columns. -#}
-{%- set written_columns = [
-    'event_id', 'profile_id', 'channel', 'event_type', 'occurred_at', 'store_id', 'product_id', 'revenue', 'order_id',
+{%- set content_columns = [
+    'profile_id', 'channel', 'event_type', 'occurred_at', 'store_id', 'product_id', 'revenue', 'order_id',
     'quantity', 'campaign_id', 'message_id', 'detail', 'source_event_id', 'resolved_identifier_type',
-    'has_identifiers', 'loaded_at', 'processed_at', 'primary_identifier_type', 'primary_identifier_value',
-    'secondary_identifier_type', 'secondary_identifier_value', 'tertiary_identifier_type', 'tertiary_identifier_value',
+    'has_identifiers', 'loaded_at',
 ] -%}
 {#- Decided before the model's SQL is built: the lookback bound, as a literal so that it
     reaches every source scan (the web events table skips row groups by loaded_at, the
-    other sources filter before normalizing), and whether any stored event must be
-    resolved again (a night without merges or unlinked events then reads no stored row). -#}
-{%- set resolve_again = false -%}
+    other sources filter before normalizing), and whether any event must be resolved
+    again beyond the lookback (a night without merges or unlinked events then never
+    scans whole sources). -#}
+{%- set resolve_again = true -%}
 {%- set loaded_after = none -%}
 {%- if is_incremental() and execute -%}
     {%- set state = run_query(
@@ -54,7 +45,7 @@
         ~ " from " ~ this
     ) -%}
     {%- set loaded_after = state.columns[0].values()[0] -%}
-    {%- set resolve_again = state.columns[1].values()[0] > 0 -%}
+    {%- set resolve_again = loaded_after is none or state.columns[1].values()[0] > 0 -%}
 {%- endif %}
 with
 
@@ -121,81 +112,84 @@ unioned as {{ omniplay.inline_cte() }} (
 
 {% if is_incremental() %}
 
-{#- The events of the lookback already stored. Only the lookback's events not stored yet
-    (loaded out of order, or new) are read from the sources: a stored event's content
-    changes only when its profile does, and every such event is re-resolved from its
-    stored identifiers below (its old profile id is in fct_identity_merges, or it had
-    none). A stored event's id is read, not its columns, so the night costs the new
-    events, not the whole lookback. -#}
-stored_in_lookback as (
-
-    select stored.event_id
-    from {{ this }} as stored
-    {%- if loaded_after is not none %}
-    where stored.loaded_at > cast('{{ loaded_after }}' as {{ dbt.type_timestamp() }})
-    {%- endif %}
-
-),
-
-new_events as {{ omniplay.inline_cte() }} (
+watermark as (
 
     select
-        {%- for column in source_columns %}
-        unioned.{{ column }},
-        {%- endfor %}
-        false as is_stored,
-        cast(null as {{ dbt.type_string() }}) as stored_profile_id,
-        cast(null as {{ dbt.type_string() }}) as stored_resolved_identifier_type
+        {{ dbt.dateadd('day', -1 * var('omniplay__events_lookback_days'), 'max(loaded_at)') }} as loaded_after,
+        max(processed_at) as last_processed_at
 
-    from unioned
-    left join stored_in_lookback
-        on unioned.event_id = stored_in_lookback.event_id
-    where stored_in_lookback.event_id is null
-        {%- if loaded_after is not none %}
-        and unioned.loaded_at > cast('{{ loaded_after }}' as {{ dbt.type_timestamp() }})
-        {%- endif %}
+    from {{ this }}
 
 ),
 
 {% if resolve_again %}
 
-{#- Stored events to resolve again, from their stored identifier slots: those whose
-    profile id this build retired or split, and those whose identifiers the identity map
-    did not know yet (an SMS number, say, seen before the CRM record that brings it into
-    the map). -#}
+{#- Events to resolve again: those whose profile id this build retired or split off,
+    and those whose identifiers the identity map did not know yet (an SMS number, say,
+    seen before the CRM record that brings it into the map). -#}
 rekeyed_events as (
 
-    select
-        {%- for column in source_columns %}
-        existing.{{ column }},
-        {%- endfor %}
-        true as is_stored,
-        existing.profile_id as stored_profile_id,
-        existing.resolved_identifier_type as stored_resolved_identifier_type
+    select existing.event_id
 
     from {{ this }} as existing
     where existing.profile_id in (
         select identity_merges.retired_profile_id
         from identity_merges
-        where identity_merges.recorded_at > (select max(processed_at) from {{ this }})
+        cross join watermark
+        where identity_merges.recorded_at > watermark.last_processed_at
     )
         or (existing.profile_id is null and existing.has_identifiers)
 
 ),
 
+{#- The events of the lookback already stored (see the literal-bound branch below). -#}
+stored_in_lookback as (
+
+    select stored.event_id
+
+    from {{ this }} as stored
+    cross join watermark
+    where stored.loaded_at > watermark.loaded_after
+
+),
+
 batch as {{ omniplay.inline_cte() }} (
 
-    select * from new_events
-    union all
-    select * from rekeyed_events
+    select unioned.*
+
+    from unioned
+    cross join watermark
+    left join stored_in_lookback
+        on unioned.event_id = stored_in_lookback.event_id
+    where (unioned.loaded_at > watermark.loaded_after and stored_in_lookback.event_id is null)
+        or watermark.loaded_after is null
+        or unioned.event_id in (select rekeyed_events.event_id from rekeyed_events)
 
 ),
 
 {% else %}
 
+{#- The events of the lookback already stored. Only the lookback's events not stored yet
+    (loaded out of order, or new) are resolved: a stored event's content changes only when
+    its profile does, and every such event is re-resolved by the other branch (its old
+    profile id is in fct_identity_merges, or it had none). A stored event's id is read,
+    not its columns, so the night costs the new events, not the whole lookback. -#}
+stored_in_lookback as (
+
+    select stored.event_id
+    from {{ this }} as stored
+    where stored.loaded_at > cast('{{ loaded_after }}' as {{ dbt.type_timestamp() }})
+
+),
+
 batch as {{ omniplay.inline_cte() }} (
 
-    select * from new_events
+    select unioned.*
+    from unioned
+    left join stored_in_lookback
+        on unioned.event_id = stored_in_lookback.event_id
+    where unioned.loaded_at > cast('{{ loaded_after }}' as {{ dbt.type_timestamp() }})
+        and stored_in_lookback.event_id is null
 
 ),
 
@@ -352,18 +346,7 @@ final as (
             or tertiary_identifier_value is not null
         ) as has_identifiers,
         loaded_at,
-        {{ omniplay.identity_build_timestamp() }} as processed_at,
-        primary_identifier_type,
-        primary_identifier_value,
-        secondary_identifier_type,
-        secondary_identifier_value,
-        tertiary_identifier_type,
-        tertiary_identifier_value
-        {%- if is_incremental() and resolve_again %},
-        is_stored,
-        stored_profile_id,
-        stored_resolved_identifier_type
-        {%- endif %}
+        {{ omniplay.identity_build_timestamp() }} as processed_at
 
     from resolved
 
@@ -371,19 +354,26 @@ final as (
 
 {% if is_incremental() and resolve_again %}
 
-{#- New events, and stored ones whose profile changed (the rest of a stored row is its
-    own content read back). -#}
+{#- The rows already here for the batch's events (the batch is the small side). -#}
+existing as (
+
+    select current_rows.*
+    from {{ this }} as current_rows
+    where current_rows.event_id in (select final.event_id from final)
+
+),
+
 written as (
 
-    select
-        {%- for column in written_columns %}
-        {{ column }}{{ ',' if not loop.last }}
-        {%- endfor %}
+    select final.*
 
     from final
-    where not is_stored
-        or profile_id is distinct from stored_profile_id
-        or resolved_identifier_type is distinct from stored_resolved_identifier_type
+    left join existing
+        on final.event_id = existing.event_id
+    where existing.event_id is null
+        {%- for column in content_columns %}
+        or final.{{ column }} is distinct from existing.{{ column }}
+        {%- endfor %}
 
 )
 

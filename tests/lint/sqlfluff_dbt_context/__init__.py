@@ -94,7 +94,6 @@ omniplay = _Macros({
     # Macros that stand for a whole query (the Segment-spec staging models are one call each).
     "segment_spec_staging": _constant("select 1 as segment_spec_staging"),
     "journey_changed_profiles": _constant("select profile_id from journey_changed_profiles"),
-    "journey_recut_profiles": _constant("select profile_id from journey_recut_profiles"),
     "trigger_audience": _constant("select profile_id from trigger_audience"),
     "previous_build_relation": _constant("fct_play_exposures"),  # a relation, or none before the first build
 })
