@@ -1,14 +1,13 @@
 """A keep-alive HTTP/1.1 client connection for APIs called once per message (twilio).
 
-At thousands of requests a second the client's own CPU sets the pace. The standard
-library's http.client writes the headers and the body in two system calls and parses
-every response's headers with the email package: about 110 µs of CPU per request here,
-six times what this connection needs (about 18 µs): the request leaves in one write
-(a header block prepared once per destination, plus Content-Length), and the response
-is framed as RFC 9112 says (status line, header fields, then a body delimited by
-Content-Length, chunked transfer coding, or the connection's close; interim 1xx
-responses skipped). `tests/activation/test_http1.py` checks it against http.client on
-generated responses.
+At thousands of requests a second the client's own CPU sets the pace: httpx's client
+layer and the standard library's http.client (two system calls per request, headers
+parsed with the email package) cost several times what the protocol needs. This
+connection keeps one socket per worker, writes each request in one system call and
+leaves the protocol itself - serializing the request, framing the response
+(Content-Length, chunked, close-delimited, interim 1xx) and deciding whether the
+connection can be reused - to h11, the HTTP/1.1 engine httpx is built on.
+`tests/activation/test_http1.py` checks it against http.client on generated responses.
 
 Errors say whether the request can have reached the server: `NotSent` (connecting or
 writing failed) or `NoResponse` (it left, but no complete response came back).
@@ -19,8 +18,10 @@ from __future__ import annotations
 import select
 import socket
 
-MAX_LINE = 65_536
-MAX_HEADERS = 200
+import h11
+
+RECEIVE_BYTES = 65_536
+Headers = list[tuple[bytes, bytes]]
 
 
 class NotSent(Exception):
@@ -29,10 +30,6 @@ class NotSent(Exception):
 
 class NoResponse(Exception):
     """The request was written but no complete response came back."""
-
-
-class _BadResponse(Exception):
-    pass
 
 
 class Connection:
@@ -44,7 +41,7 @@ class Connection:
         self.https = https
         self.timeout = timeout
         self._sock: socket.socket | None = None
-        self._file = None
+        self._protocol: h11.Connection | None = None
 
     @property
     def is_open(self) -> bool:
@@ -60,24 +57,50 @@ class Connection:
             return True
         return bool(readable)
 
-    def request(self, head: bytes, body: bytes, method: str = "POST") -> tuple[int, dict[str, str], bytes]:
-        """Send `head` (request line and header fields, each ending CRLF, without
-        Content-Length or the blank line) and `body`; (status, lower-cased headers, body)."""
+    def request(self, method: bytes, target: bytes, headers: Headers, body: bytes = b"") -> tuple[int, dict[str, str], bytes]:
+        """Send one request (`headers` without Content-Length); (status, lower-cased headers, body)."""
         if self._sock is None:
             self._open()
+        protocol = self._protocol
         try:
-            self._sock.sendall(b"%sContent-Length: %d\r\n\r\n%s" % (head, len(body), body))
-        except OSError as exc:
+            data = protocol.send(h11.Request(method=method, target=target,
+                                             headers=[*headers, (b"Content-Length", b"%d" % len(body))]))
+            if body:
+                data += protocol.send(h11.Data(data=body))
+            data += protocol.send(h11.EndOfMessage())
+            self._sock.sendall(data)
+        except (OSError, h11.LocalProtocolError) as exc:
             self.close()
             raise NotSent(type(exc).__name__) from None
         try:
-            status, headers, data, will_close = self._response(method)
-        except (OSError, _BadResponse) as exc:
+            status, response_headers, response_body = self._response()
+        except (OSError, h11.RemoteProtocolError) as exc:
             self.close()
             raise NoResponse(type(exc).__name__ if isinstance(exc, OSError) else str(exc)) from None
-        if will_close:
+        if protocol.our_state is h11.DONE and protocol.their_state is h11.DONE:
+            protocol.start_next_cycle()
+        else:  # the server closes it (Connection: close, HTTP/1.0, a close-delimited body)
             self.close()
-        return status, headers, data
+        return status, response_headers, response_body
+
+    def _response(self) -> tuple[int, dict[str, str], bytes]:
+        protocol = self._protocol
+        response, parts = None, []
+        while True:
+            event = protocol.next_event()
+            if event is h11.NEED_DATA:
+                protocol.receive_data(self._sock.recv(RECEIVE_BYTES))  # b"" tells h11 the peer closed
+            elif isinstance(event, h11.Response):
+                response = event
+            elif isinstance(event, h11.Data):
+                parts.append(bytes(event.data))
+            elif isinstance(event, h11.EndOfMessage):
+                break
+            elif isinstance(event, h11.ConnectionClosed):
+                raise h11.RemoteProtocolError("connection closed")
+            # h11.InformationalResponse (1xx): the final response follows
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in response.headers}
+        return response.status_code, headers, b"".join(parts)
 
     def _open(self) -> None:
         try:
@@ -90,89 +113,9 @@ class Connection:
         except OSError as exc:
             raise NotSent(type(exc).__name__) from None
         self._sock = sock
-        self._file = sock.makefile("rb")
+        self._protocol = h11.Connection(our_role=h11.CLIENT)
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
         if self._sock is not None:
             self._sock.close()
-        self._sock = self._file = None
-
-    # -- response framing (RFC 9112) ----------------------------------------------------
-
-    def _line(self) -> bytes:
-        line = self._file.readline(MAX_LINE + 1)
-        if not line:
-            raise _BadResponse("connection closed")
-        if len(line) > MAX_LINE:
-            raise _BadResponse("line too long")
-        return line
-
-    def _response(self, method: str) -> tuple[int, dict[str, str], bytes, bool]:
-        while True:
-            version, status = self._status_line()
-            headers = self._headers()
-            if 100 <= status < 200 and status != 101:  # interim: the final response follows
-                continue
-            break
-        connection = headers.get("connection", "").lower()
-        will_close = "close" in connection or (version == "HTTP/1.0" and "keep-alive" not in connection)
-        if method == "HEAD" or 100 <= status < 200 or status in (204, 304):
-            return status, headers, b"", will_close
-        if "chunked" in headers.get("transfer-encoding", "").lower():
-            return status, headers, self._chunked(), will_close
-        if "content-length" in headers:
-            try:
-                length = int(headers["content-length"])
-            except ValueError:
-                raise _BadResponse("bad Content-Length") from None
-            if length < 0:
-                raise _BadResponse("bad Content-Length")
-            data = self._file.read(length)
-            if len(data) < length:
-                raise _BadResponse("connection closed in the body")
-            return status, headers, data, will_close
-        return status, headers, self._file.read(), True  # delimited by the connection's close
-
-    def _status_line(self) -> tuple[str, int]:
-        parts = self._line().decode("latin-1").rstrip("\r\n").split(None, 2)
-        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not (parts[1].isdigit() and len(parts[1]) == 3):
-            raise _BadResponse("bad status line")
-        return parts[0], int(parts[1])
-
-    def _headers(self) -> dict[str, str]:
-        headers: dict[str, str] = {}
-        for _ in range(MAX_HEADERS):
-            line = self._line()
-            if line in (b"\r\n", b"\n"):
-                return headers
-            text = line.decode("latin-1")
-            if text[:1] in (" ", "\t") and headers:  # obsolete line folding: continues the last field
-                last = next(reversed(headers))
-                headers[last] = f"{headers[last]} {text.strip()}"
-                continue
-            name, colon, value = text.partition(":")
-            if not colon:
-                raise _BadResponse("bad header line")
-            headers[name.strip().lower()] = value.strip()
-        raise _BadResponse("too many headers")
-
-    def _chunked(self) -> bytes:
-        parts = []
-        while True:
-            size_text = self._line().split(b";", 1)[0].strip()
-            try:
-                size = int(size_text, 16)
-            except ValueError:
-                raise _BadResponse("bad chunk size") from None
-            if size == 0:
-                break
-            data = self._file.read(size)
-            if len(data) < size:
-                raise _BadResponse("connection closed in a chunk")
-            parts.append(data)
-            self._line()  # the CRLF after the chunk
-        while self._line() not in (b"\r\n", b"\n"):  # trailer fields, then the blank line
-            pass
-        return b"".join(parts)
+        self._sock = self._protocol = None
