@@ -28,6 +28,19 @@ QUEUE_COLUMNS = (
 )
 
 
+def _id_range(after: str | None, upto: str | None, *, with_null_ids: bool = False) -> tuple[list[str], list[str]]:
+    """Where clauses and parameters for message_ids in (after, upto] (either end open when
+    None); `with_null_ids` also takes rows without a message_id when there is a lower bound."""
+    clauses, params = [], []
+    if after is not None:
+        clauses.append("(message_id > ? or message_id is null)" if with_null_ids else "message_id > ?")
+        params.append(after)
+    if upto is not None:
+        clauses.append("message_id <= ?")
+        params.append(upto)
+    return clauses, params
+
+
 @dataclass(frozen=True)
 class QueueSource:
     """Where the queue and the ledger are."""
@@ -65,13 +78,7 @@ class QueueReader:
         """The where clause of the selected plays, optionally message_ids in (after, upto];
         the last segment (after, no upper bound) also takes rows without a message_id, so
         that segments read every row one query would."""
-        clauses, params = [], []
-        if after is not None:
-            clauses.append("(message_id > ? or message_id is null)" if upto is None else "message_id > ?")
-            params.append(after)
-        if upto is not None:
-            clauses.append("message_id <= ?")
-            params.append(upto)
+        clauses, params = _id_range(after, upto, with_null_ids=upto is None)
         if self.plays:
             clauses.append(f"play_id in ({', '.join('?' * len(self.plays))})")
             params += self.plays
@@ -105,11 +112,9 @@ class QueueReader:
         final = ", ".join(f"'{s}'" for s in FINAL_STATUSES)
         sends = self.source.sends
         if after is not None or upto is not None:  # the ledger rows of the segment only
-            ranges = ([("message_id > ?", after)] if after is not None else []) + (
-                [("message_id <= ?", upto)] if upto is not None else [])
-            sends = (f"(select message_id, status from {sends} "
-                     f"where {' and '.join(c for c, _ in ranges)})")
-            params = params + [v for _, v in ranges]
+            clauses, bounds = _id_range(after, upto)
+            sends = f"(select message_id, status from {sends} where {' and '.join(clauses)})"
+            params = params + bounds
         # `pending` rows are handled by reconciliation before the main pass.
         return (
             f"select {columns}, s.status as ledger_status from ({latest}) q "
