@@ -59,11 +59,9 @@ counted_sends as (
     where sends.profile_id is not null
         and sends.status in ({% for status in caps.statuses %}'{{ status }}'{{ ", " if not loop.last }}{% endfor %})
         and coalesce(sends.first_attempt_at, sends.finished_at, sends.updated_at) <= as_of.as_of_at
-        and (
-            {%- for id, days in counted_windows %}
-            {{ 'or ' if not loop.first }}({% if id %}sends.play_id = '{{ id }}' and {% endif -%}
-            coalesce(sends.first_attempt_at, sends.finished_at, sends.updated_at) > {{ dbt.dateadd('day', -1 * days, 'as_of.as_of_at') }})
-            {%- endfor %})
+        and {{ omniplay.within_counted_windows(
+            'sends.play_id', 'coalesce(sends.first_attempt_at, sends.finished_at, sends.updated_at)',
+            counted_windows, 'as_of.as_of_at') }}
 
 ),
 {%- if exposures %}
@@ -84,11 +82,7 @@ earlier_exposures as (
     where exposures.scope = 'play'
         and exposures.run_date < cast({{ dbt.date_trunc('day', 'as_of.as_of_at') }} as date)
         and exposures.decided_at <= as_of.as_of_at
-        and (
-            {%- for id, days in counted_windows %}
-            {{ 'or ' if not loop.first }}({% if id %}exposures.play_id = '{{ id }}' and {% endif -%}
-            exposures.decided_at > {{ dbt.dateadd('day', -1 * days, 'as_of.as_of_at') }})
-            {%- endfor %})
+        and {{ omniplay.within_counted_windows('exposures.play_id', 'exposures.decided_at', counted_windows, 'as_of.as_of_at') }}
 
 ),
 
