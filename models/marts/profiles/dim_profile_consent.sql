@@ -87,23 +87,7 @@ channel_events as (
         and consent_events.channel in (profile_channels.channel, 'all')
         and consent_events.action in ('opt_in', 'opt_out')
 
-    union all
-
-    select
-        profile_channels.profile_id,
-        profile_channels.channel,
-        consent_events.action,
-        consent_events.source,
-        consent_events.occurred_at,
-        consent_events.consent_event_id
-
-    from profile_channels
-    inner join consent_events
-        on consent_events.identifier_type = 'crm_id'
-        and consent_events.identifier_value = profile_channels.crm_id
-    where (profile_channels.channel = 'store' or consent_events.action = 'opt_out')
-        and consent_events.channel in (profile_channels.channel, 'all')
-        and consent_events.action in ('opt_in', 'opt_out')
+    {%- for id_type in ['crm_id', 'loyalty_id'] %}
 
     union all
 
@@ -117,11 +101,12 @@ channel_events as (
 
     from profile_channels
     inner join consent_events
-        on consent_events.identifier_type = 'loyalty_id'
-        and consent_events.identifier_value = profile_channels.loyalty_id
+        on consent_events.identifier_type = '{{ id_type }}'
+        and consent_events.identifier_value = profile_channels.{{ id_type }}
     where (profile_channels.channel = 'store' or consent_events.action = 'opt_out')
         and consent_events.channel in (profile_channels.channel, 'all')
         and consent_events.action in ('opt_in', 'opt_out')
+    {%- endfor %}
 
 ),
 
