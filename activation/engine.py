@@ -93,7 +93,7 @@ class SyncOptions:
     plays: Sequence[str] | None = None
     dry_run: bool = False
     resend_ambiguous: bool = False
-    read_batch_size: int = 10_000
+    read_batch_size: int = 25_000
     # A play longer than this is read in segments of message_ids, with a ledger checkpoint
     # in between (activation.reader): no read transaction lasts the whole sync.
     segment_rows: int | None = DEFAULT_SEGMENT_ROWS
@@ -467,6 +467,11 @@ class SyncEngine:
                 # Forked now, before the ledger writer's thread starts.
                 self._states[name].senders = SenderProcesses(self.config, name, cfg.max_concurrency, self.clock,
                                                              self.sleep)
+        if not self.options.dry_run:  # after every fork: no thread may be busy while one forks
+            for state in self._states.values():
+                if state.senders is None:
+                    for _ in range(state.config.max_concurrency):
+                        state.executor.submit(_prepare, state.destination)
         bulk = {name: (s.destination, s.batch_size) for name, s in self._states.items()
                 if BulkPlanner.eligible(s.destination)}
         if bulk and not self.options.dry_run:
@@ -538,7 +543,10 @@ class SyncEngine:
         future = state.executor.submit(self._deliver_planned_when_pending, pending, state, planned)
         future.omniplay_batch = planned  # type: ignore[attr-defined]
         state.inflight.add(future)
-        while len(state.inflight) >= state.max_inflight:
+        # A read batch's batches are planned together: room for a whole read batch more
+        # than the workers' own depth lets the planner work on the next read batch while
+        # this one's batches leave (they wait in the executor's queue, bodies built).
+        while len(state.inflight) >= state.max_inflight + -(-self.options.read_batch_size // state.batch_size):
             self._drain(block=True)
 
     def _deliver_planned_when_pending(self, pending: Future, state: _DestinationState,
@@ -972,6 +980,14 @@ def _merge_batch_resolutions(writes: list[tuple[Callable, tuple]], resolve_batch
                 continue
         merged.append((method, args))
     return merged
+
+
+def _prepare(destination: Destination) -> None:
+    """A worker's warm-up: a failure here is only logged (the first send meets it again)."""
+    try:
+        destination.prepare()
+    except Exception:  # noqa: BLE001 - reported by the send that needs what failed
+        log.debug("preparing destination %s failed", destination.name, exc_info=True)
 
 
 def retrying(cfg: DestinationConfig, sleep: Callable[[float], None]) -> Retrying:

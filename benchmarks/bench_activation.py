@@ -8,7 +8,8 @@
 
 `compare` builds one DuckDB file holding an activation queue with three plays (SMS,
 store, email), starts the receivers (benchmarks/bench_activation_receivers.py, each its own process),
-then for each scenario runs drt-core and `omniplay sync` as subprocesses, each twice,
+then for each scenario runs drt-core and `omniplay sync` as subprocesses (drt-core first, or
+omniplay first with `--omniplay-first`), each twice,
 timing the whole command and counting what the receiver got. drt-core must be
 installed in a separate virtualenv (`python -m venv /tmp/drtvenv && /tmp/drtvenv/bin/pip
 install drt-core==1.2.1 duckdb==2.0.0`).
@@ -255,8 +256,9 @@ def compare(args) -> list[dict]:
             ports = {kind: port}
             project = omniplay_project(root, ports)
             drt_dir, drt_home = drt_project(root, db, ports)
-            row = {"scenario": kind, "rows": rows}
-            for tool in ("drt", "omniplay"):
+            row = {"scenario": kind, "rows": rows, "utc": time.strftime("%H:%M:%S", time.gmtime()),
+                   "load_avg": [round(x, 2) for x in os.getloadavg()]}
+            for tool in ("omniplay", "drt") if args.omniplay_first else ("drt", "omniplay"):
                 for attempt in ("first", "second"):
                     receiver_stats(stats_port, reset=True)
                     if tool == "drt":
@@ -489,6 +491,8 @@ def main() -> None:
     c.add_argument("--twilio-rows", type=int, default=None, help="default: --rows")
     c.add_argument("--drt", default="/tmp/drtvenv/bin/drt")
     c.add_argument("--only", nargs="*")
+    c.add_argument("--omniplay-first", action="store_true",
+                   help="in each scenario run omniplay (twice) before drt-core (default: drt-core first)")
     m = sub.add_parser("memory")
     m.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000])
     e = sub.add_parser("ceiling", help="the receivers' own maximum rate, driven by a minimal client")

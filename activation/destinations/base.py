@@ -136,5 +136,10 @@ class Destination:
         """Deliver a body built from `item_sql` items (`{"batch_id": ..., "items": [...]}`)."""
         raise NotImplementedError
 
+    def prepare(self) -> None:
+        """Get the calling worker thread ready to send (e.g. import and open its client).
+        The engine runs it once per worker at start-up, so that this overlaps the sync's
+        first reads instead of delaying the first batch; a send works without it."""
+
     def close(self) -> None:
         """Release connections and clients held by the workers."""

@@ -72,6 +72,9 @@ class StoreWebhookDestination(Destination):
                 self._clients.append(client)
         return client
 
+    def prepare(self) -> None:
+        self._client()
+
     def close(self) -> None:
         with self._lock:
             clients, self._clients = self._clients, []
