@@ -123,6 +123,32 @@ def _invoke(settings: Any, vars: dict, root: Path, select: tuple[str, ...], excl
     }
 
 
+def identity_staging(manifest_path: Path, selection: tuple[str, ...], event_stream: tuple[str, ...]) -> list[str]:
+    """The staging models that identity, profiles and consent read themselves, not only through the event stream.
+
+    Walks the parents of the selection's models in dbt's manifest (written by `dbt seed`)
+    without passing through the event-stream models (`event_stream`, `+model` selectors,
+    and their ancestors): a staging model only the event stream reads (POS transaction
+    lines) is built with the event stream, not counted toward identity.
+    """
+    nodes = json.loads(manifest_path.read_text())["nodes"]
+    by_name = {node["name"]: node_id for node_id, node in nodes.items() if node["resource_type"] == "model"}
+    stop = {by_name[selector.lstrip("+")] for selector in event_stream}
+    found: set[str] = set()
+    pending = [by_name[selector.lstrip("+")] for selector in selection]
+    seen: set[str] = set()
+    while pending:
+        node_id = pending.pop()
+        if node_id in seen or node_id in stop:
+            continue
+        seen.add(node_id)
+        node = nodes[node_id]
+        if node["original_file_path"].startswith("models/staging/"):
+            found.add(node["name"])
+        pending.extend(parent for parent in node.get("depends_on", {}).get("nodes", []) if parent in nodes)
+    return sorted(found)
+
+
 def build(data_dir: Path, root: Path, memory_limit: str | None, project_dir: Path) -> dict[str, Any]:
     """Seed, then `dbt run` the selection in three steps on a fresh DuckDB file; timings per step and in total.
 
@@ -130,7 +156,8 @@ def build(data_dir: Path, root: Path, memory_limit: str | None, project_dir: Pat
     unified event stream and the journey timeline (issue #4's models, with their own benchmark,
     bench_journeys.py). They run as a step of their own, between the two identity steps:
 
-    identity          staging (every staging model of the selection), the graph up to dim_identity_map
+    identity          the staging that identity, profiles and consent read (identity_staging; staging
+                      read only by the event stream is built with it), the graph up to dim_identity_map
                       and the merge log
     events_journeys   EVENTS_JOURNEYS_SELECTION, less what the first step built
     profiles_consent  the rest of the selection: contact points, activity, dim_profiles, consent, KPIs
@@ -155,7 +182,8 @@ def build(data_dir: Path, root: Path, memory_limit: str | None, project_dir: Pat
     vars = _with_pipeline_clock(settings, None)
     run_dbt("seed", settings, vars=vars)
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    identity_select = ("+dim_identity_map", "+fct_identity_merges", *(f"{s},path:models/staging" for s in SELECTION))
+    identity_select = ("+dim_identity_map", "+fct_identity_merges",
+                       *identity_staging(root / "target" / "manifest.json", SELECTION, EVENTS_JOURNEYS_SELECTION))
     steps = {"identity": _invoke(settings, vars, root, identity_select)}
     steps["events_journeys"] = _invoke(settings, vars, root, EVENTS_JOURNEYS_SELECTION, exclude=identity_select)
     steps["profiles_consent"] = _invoke(settings, vars, root, SELECTION,

@@ -6,7 +6,8 @@
     one large-star and one small-star pass, then moves components that became finished
     stars (a root whose children touch nothing else) out of the working set, so later rounds
     only touch the components still being merged. The number of rounds grows with the
-    logarithm of the largest component, not with its diameter.
+    logarithm of the largest component, not with its diameter. `integer_nodes` (model
+    config `cc_integer_nodes`): the nodes are unique integers already and serve as the ids.
 
     Every statement is set-based on scratch tables that are dropped as soon as the next
     step exists; each round ends with a commit so engines can free the dropped tables.
@@ -17,7 +18,7 @@
     `rounds`, `nodes`, `edges` (distinct undirected edges between two different nodes),
     `components`, `largest_component`.
 -#}
-{% macro cc_solve(edges_sql, scratch_prefix='cc', max_rounds=64) -%}
+{% macro cc_solve(edges_sql, scratch_prefix='cc', max_rounds=64, integer_nodes=false) -%}
     {%- set cap = max_rounds | string | trim -%}
     {%- if not cap.isdigit() or (cap | int) < 1 -%}
         {{ exceptions.raise_compiler_error(
@@ -36,8 +37,8 @@
     {#- Setup: the model's edges once, dense node numbers, oriented distinct edges. -#}
     {%- do omniplay.cc_create_scratch_table(t.input,
         "select node_a, node_b from (\n" ~ edges_sql ~ "\n) as model_edges") -%}
-    {%- do omniplay.cc_create_scratch_table(t.nodes, omniplay.cc_number_nodes_sql(t.input)) -%}
-    {%- do omniplay.cc_create_scratch_table(t.edges, omniplay.cc_orient_edges_sql(t.input, t.nodes)) -%}
+    {%- do omniplay.cc_create_scratch_table(t.nodes, omniplay.cc_number_nodes_sql(t.input, integer_nodes)) -%}
+    {%- do omniplay.cc_create_scratch_table(t.edges, omniplay.cc_orient_edges_sql(t.input, t.nodes, integer_nodes)) -%}
     {%- do omniplay.cc_drop_scratch_tables([t.input]) -%}
     {%- do omniplay.cc_create_scratch_table(t.done, "select hi, lo from " ~ t.edges ~ " where 1 = 0") -%}
     {%- set sizes = omniplay.cc_run_sql(

@@ -29,7 +29,8 @@
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
     {%- set started = modules.datetime.datetime.now() -%}
-    {%- set solved = omniplay.cc_solve(sql, scratch_prefix=this.identifier, max_rounds=max_rounds) -%}
+    {%- set solved = omniplay.cc_solve(sql, scratch_prefix=this.identifier, max_rounds=max_rounds,
+                                       integer_nodes=config.get('cc_integer_nodes', false)) -%}
 
     {% call statement('main') -%}
         {{ get_create_table_as_sql(False, intermediate_relation, solved.sql) }}

@@ -77,6 +77,26 @@ def assert_components_match(project: CcProject, graphs: list[Graph], expected: l
         )
 
 
+def integer_node(node: str) -> int:
+    """The integer id cc_graphs_integer gives the node g<i>_<v>: i * 1,000,000 + v."""
+    graph, number = node[1:].split("_")
+    return int(graph) * 1_000_000 + int(number)
+
+
+def assert_integer_components_match(project: CcProject, expected: list[dict[str, str]]) -> None:
+    """cc_graphs_integer (cc_integer_nodes: the ids are used as they are) labels each node with the
+    smallest integer id of its networkx component."""
+    members: dict[str, list[int]] = defaultdict(list)
+    for answer in expected:
+        for node, label in answer.items():
+            members[label].append(integer_node(node))
+    want = {node: min(ids) for ids in members.values() for node in ids}
+    actual = project.components("cc_graphs_integer")
+    wrong = {node: (actual.get(node), want.get(node)) for node in set(actual) | set(want)
+             if actual.get(node) != want.get(node)}
+    assert not wrong, f"{len(wrong)} of {len(want)} integer nodes differ from networkx: {dict(list(wrong.items())[:20])}"
+
+
 def assert_chain_converged(project: CcProject, chain: Graph) -> int:
     assert project.components("cc_chain") == chain.expected(0)
     [entry] = project.round_log("cc_chain")
@@ -93,7 +113,8 @@ def test_build_runs_the_data_tests(duckdb_cc: tuple[CcProject, BuildOutcome]) ->
     assert "test.omniplay.cc_graphs_labels_are_minimal_members" in tests
     assert any(uid.startswith("test.omniplay.unique_cc_graphs_node") for uid in tests)
     assert set(tests.values()) == {"pass"}
-    assert {outcome.statuses[f"model.omniplay.{m}"] for m in ("cc_graphs", "cc_chain", "cc_no_edges")} == {"success"}
+    assert {outcome.statuses[f"model.omniplay.{m}"]
+            for m in ("cc_graphs", "cc_graphs_integer", "cc_chain", "cc_no_edges")} == {"success"}
 
 
 def test_components_equal_networkx(duckdb_cc: tuple[CcProject, BuildOutcome], cc_graphs: list[Graph],
@@ -101,6 +122,11 @@ def test_components_equal_networkx(duckdb_cc: tuple[CcProject, BuildOutcome], cc
     assert len(cc_graphs) >= 500
     assert max(graph.n for graph in cc_graphs if "path" in graph.shapes) >= CHAIN_NODES
     assert_components_match(duckdb_cc[0], cc_graphs, expected)
+
+
+def test_integer_node_components_equal_networkx(duckdb_cc: tuple[CcProject, BuildOutcome],
+                                                 expected: list[dict[str, str]]) -> None:
+    assert_integer_components_match(duckdb_cc[0], expected)
 
 
 def test_shuffled_10k_chain_converges_within_log_bound(duckdb_cc: tuple[CcProject, BuildOutcome],
@@ -175,4 +201,5 @@ def test_postgres_components_equal_networkx(postgres_server, tmp_path_factory: p
     graphs = cc_graphs[:POSTGRES_GRAPHS]
     _build_all(project, graphs, chain)
     assert_components_match(project, graphs, expected[:POSTGRES_GRAPHS])
+    assert_integer_components_match(project, expected[:POSTGRES_GRAPHS])
     assert_chain_converged(project, chain)

@@ -5,6 +5,11 @@
     wait on the incremental event stream.
 -#}
 {%- set channels = ['web', 'app', 'store', 'email', 'sms', 'event'] -%}
+{%- set revenue_12m -%}
+    case
+        when event_type in ('purchase', 'return') and occurred_at >= {{ omniplay.as_of_timestamp() }} - interval '365 days' then revenue
+    end
+{%- endset %}
 
 with
 
@@ -67,13 +72,14 @@ aggregated as (
         {%- endfor %}
         min(occurred_at) as first_seen_at,
         max(occurred_at) as last_seen_at,
-        coalesce(sum(case when event_type in ('purchase', 'return') and channel = 'store' then revenue end), 0) as store_revenue,
-        coalesce(sum(case when event_type = 'purchase' and channel in ('web', 'app') then revenue end), 0) as online_revenue,
+        {#- Exact sums (sum_money): a float sum's last bits depend on the order rows arrive in. #}
+        coalesce({{ omniplay.sum_money("case when event_type in ('purchase', 'return') and channel = 'store' then revenue end") }}, 0)
+            as store_revenue,
+        coalesce({{ omniplay.sum_money("case when event_type = 'purchase' and channel in ('web', 'app') then revenue end") }}, 0)
+            as online_revenue,
         min(case when event_type = 'purchase' then occurred_at end) as first_purchase_at,
         max(case when event_type = 'purchase' then occurred_at end) as last_purchase_at,
-        coalesce(sum(case
-            when event_type in ('purchase', 'return') and occurred_at >= {{ omniplay.as_of_timestamp() }} - interval '365 days' then revenue
-        end), 0) as revenue_12m,
+        coalesce({{ omniplay.sum_money(revenue_12m) }}, 0) as revenue_12m,
         count(case
             when event_type = 'product_view' and occurred_at >= {{ omniplay.as_of_timestamp() }} - interval '14 days' then 1
         end) as product_views_14d,
