@@ -1,5 +1,7 @@
-{{ config(pre_hook="{{ omniplay.bulk_write_begin() }}", post_hook="{{ omniplay.bulk_write_end() }}") }}
-{#- Every resolved identifier and the unified profile it belongs to. -#}
+{{ config(materialized='view') }}
+{#- Every resolved identifier and the unified profile it belongs to. A view of the registry's
+    columns: the registry is already a table of exactly these rows, so a copy of 4M rows
+    would only cost the build its write. -#}
 with
 
 registry as (
