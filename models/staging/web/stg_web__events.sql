@@ -101,11 +101,8 @@ renamed as (
         delivery_key as event_id,
         lower(trim(platform)) as platform,
         {{ omniplay.normalize_identifier('anonymous_id') }} as cookie_id_normalized,
-        anonymous_id as cookie_id_raw,
         {{ omniplay.normalize_identifier('device_id') }} as device_id_normalized,
-        device_id as device_id_raw,
         {{ omniplay.normalize_identifier('user_id', upper=true) }} as user_id_normalized,
-        user_id as user_id_raw,
         lower(trim(event_type)) as event_type,
         {{ omniplay.to_utc('occurred_at') }} as occurred_at,
         {{ omniplay.normalize_identifier('product_id', upper=true) }} as product_id,
@@ -127,15 +124,12 @@ final as (
         case
             when not {{ omniplay.is_blocklisted('cookie_id_normalized', 'id') }} then cookie_id_normalized
         end as cookie_id,
-        cookie_id_raw,
         case
             when not {{ omniplay.is_blocklisted('device_id_normalized', 'id') }} then device_id_normalized
         end as device_id,
-        device_id_raw,
         case
             when not {{ omniplay.is_blocklisted('user_id_normalized', 'id') }} then user_id_normalized
         end as user_id,
-        user_id_raw,
         event_type,
         occurred_at,
         product_id,
