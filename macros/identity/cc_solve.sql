@@ -87,6 +87,15 @@
                       else (1 if nodes > 0 else 0) -%}
 
     {%- set final_sql -%}
+{%- if integer_nodes %}
+{#- Every finished star is rooted at its smallest id, here the node itself: no labelling pass. #}
+select
+    nodes.node,
+    coalesce(done.lo, nodes.node) as component
+from {{ t.nodes }} as nodes
+left join {{ t.done }} as done
+    on done.hi = nodes.node
+{%- else %}
 with roots as (
     select
         nodes.node,
@@ -111,6 +120,7 @@ select
 from roots
 inner join labels
     on labels.root = roots.root
+{%- endif %}
     {%- endset -%}
 
     {{ return({
