@@ -55,6 +55,7 @@ SELECTION = ("+dim_profile_consent", "+rpt_identity_kpis")
 # Issue #4's models that dim_profiles reads (current journey stage) and the touchpoints read (event stream).
 EVENTS_JOURNEYS_SELECTION = ("+fct_customer_events", "+int_profile_current_stage")
 MEMORY_LIMIT_ENV = "OMNIPLAY_DUCKDB_MEMORY_LIMIT"
+DBT_THREADS_ENV = "OMNIPLAY_DBT_THREADS"  # models dbt runs at once (profiles.yml)
 DEFAULT_CUSTOMERS = {"accuracy": 100_000, "speed": 1_000_000, "memory": 2_500_000}
 PRECISION_TARGET, RECALL_TARGET, SECONDS_TARGET, IDENTIFIERS_TARGET = 0.995, 0.95, 60.0, 10_000_000
 
@@ -205,6 +206,7 @@ def build(data_dir: Path, root: Path, memory_limit: str | None, project_dir: Pat
         "loadavg_1m_before_after": [steps["identity"]["loadavg_1m_before_after"][0],
                                     steps["profiles_consent"]["loadavg_1m_before_after"][1]],
         "memory_limit": memory_limit or "profiles.yml default (8GB)",
+        "dbt_threads": os.environ.get(DBT_THREADS_ENV, "profiles.yml default"),
     }
 
 
