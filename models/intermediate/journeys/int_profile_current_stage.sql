@@ -1,6 +1,8 @@
-{{ config(pre_hook="{{ omniplay.bulk_write_begin() }}", post_hook="{{ omniplay.bulk_write_end() }}") }}
+{{ config(materialized='view') }}
 {#- Each profile's journey stage at the as-of time (one row per profile in a journey):
-    the column set dim_profiles joins on profile_id. -#}
+    the column set dim_profiles joins on profile_id. A view of the timeline at the
+    build's as-of time (a literal), like fct_journey_stage_history: nothing to rewrite
+    nightly. -#}
 with
 
 timeline as (
