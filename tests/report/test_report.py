@@ -79,7 +79,7 @@ def test_html_report_shows_every_chart_in_headless_chromium(workspace: Workspace
 
 def test_missing_models_are_named_and_nothing_is_invented(workspace: Workspace, tmp_path: Path):
     with duckdb.connect(str(workspace.db)) as con:
-        con.execute("drop table marts.fct_journey_stage_history")
+        con.execute("drop view marts.fct_journey_stage_history")  # a view of the timeline
         con.execute("drop table marts.rpt_journey_kpis")
         con.execute("drop table if exists omniplay_state.pipeline_runs")
         con.execute("drop table if exists marts.rpt_play_lift")
