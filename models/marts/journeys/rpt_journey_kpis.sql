@@ -73,14 +73,21 @@ transition_matrix as (
 
 ),
 
-conversion_crossing as (
+{#- Shares of converted journeys whose conversion crossed channels (conversion_crossing) and
+    whose purchases did (purchase_crossing), in any direction and per direction. -#}
+{%- set crossing_kpis = {
+    'conversion_crossing': 'cross_channel_conversion_share',
+    'purchase_crossing': 'purchase_channel_crossing_share',
+} %}
+{%- for crossing_column, kpi in crossing_kpis.items() %}
+{{ crossing_column }} as (
 
     select
-        'cross_channel_conversion_share' as kpi,
+        '{{ kpi }}' as kpi,
         directions.direction as dimension,
         cast(sum(case
-            when directions.direction = 'any' and journeys.conversion_crossing is not null then 1
-            when journeys.conversion_crossing = directions.direction then 1
+            when directions.direction = 'any' and journeys.{{ crossing_column }} is not null then 1
+            when journeys.{{ crossing_column }} = directions.direction then 1
             else 0
         end) as {{ omniplay.type_double() }}) as numerator,
         cast(count(*) as {{ omniplay.type_double() }}) as denominator
@@ -95,29 +102,7 @@ conversion_crossing as (
     group by directions.direction
 
 ),
-
-purchase_crossing as (
-
-    select
-        'purchase_channel_crossing_share' as kpi,
-        directions.direction as dimension,
-        cast(sum(case
-            when directions.direction = 'any' and journeys.purchase_crossing is not null then 1
-            when journeys.purchase_crossing = directions.direction then 1
-            else 0
-        end) as {{ omniplay.type_double() }}) as numerator,
-        cast(count(*) as {{ omniplay.type_double() }}) as denominator
-
-    from journeys
-    cross join (
-        select 'any' as direction
-        union all select 'online_to_store'
-        union all select 'store_to_online'
-    ) as directions
-    where journeys.is_converted
-    group by directions.direction
-
-),
+{% endfor %}
 
 ratios as (
 
