@@ -7,10 +7,14 @@
     .venv/bin/python benchmarks/bench_activation.py ceiling --rows 100000 --smtp-rows 10000
 
 `compare` builds one DuckDB file holding an activation queue with three plays (SMS,
-store, email), starts the receivers (benchmarks/bench_activation_receivers.py, each its own process),
-then for each scenario runs drt-core and `omniplay sync` as subprocesses (drt-core first, or
-omniplay first with `--omniplay-first`), each twice,
-timing the whole command and counting what the receiver got. drt-core must be
+store, email), then for each scenario runs drt-core and `omniplay sync` as subprocesses
+(drt-core first, or omniplay first with `--omniplay-first`), each twice, each tool against
+a fresh receiver process of its own (benchmarks/bench_activation_receivers.py: the same
+program and settings for both), timing the whole command and counting what the receiver
+got. Per run it also records user/sys CPU, page faults and context switches of the command,
+the machine's steal time and memory reclaim meanwhile (/proc/vmstat), MemFree at the start
+and a fixed CPU probe taken just before (how fast the machine was then). omniplay's
+modules are byte-compiled first, as pip does for drt-core when it installs it. drt-core must be
 installed in a separate virtualenv (`python -m venv /tmp/drtvenv && /tmp/drtvenv/bin/pip
 install drt-core==1.2.1 duckdb==2.0.0`).
 
@@ -43,6 +47,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from bench_activation_receivers import ACCOUNT_SID, AUTH_TOKEN, WEBHOOK_SECRET  # noqa: E402
 
 WORKERS = {"twilio": 8, "webhook": 2, "smtp": 4}
+DIAGNOSTICS = ("user", "sys", "minflt", "majflt", "vcsw", "ivcsw", "steal", "probe", "mem_free_mb", "vmstat")
 
 
 # -- data -----------------------------------------------------------------------------------
@@ -199,16 +204,61 @@ def receiver_stats(port: int, reset: bool = False) -> dict:
         return json.loads(r.read())
 
 
+def _mem_free_mb() -> int:
+    """MemFree when a command starts: with little free, its page faults wait on reclaim."""
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemFree:"):
+            return int(line.split()[1]) // 1024
+    return -1
+
+
+def steal_seconds() -> float:
+    """The machine's steal time so far (all CPUs, /proc/stat): time the hypervisor ran someone else."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+
+
+VMSTAT = ("pgfault", "pgmajfault", "allocstall_normal", "pgscan_direct", "pgscan_kswapd", "compact_stall")
+
+
+def vmstat() -> dict[str, int]:
+    """The kernel's memory counters (whole machine) that say whether page faults had to
+    reclaim memory first (direct reclaim, compaction) while a command ran."""
+    values = dict(line.split() for line in Path("/proc/vmstat").read_text().splitlines())
+    return {k: int(values.get(k, 0)) for k in VMSTAT}
+
+
+def cpu_probe() -> float:
+    """CPU seconds this process needs for a fixed pure-Python workload (about 0.1 s on an idle
+    machine): taken right before each command, it shows whether the machine itself is slower
+    then (a throttled or shared vCPU), independently of the tool that runs next."""
+    start = time.process_time()
+    total = 0
+    for i in range(2_000_000):
+        total += i & 7
+    return round(time.process_time() - start, 3)
+
+
 def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> dict:
-    """Run a command; wall seconds, exit code and peak RSS (MB) of the process tree's largest."""
+    """Run a command; wall seconds, exit code and peak RSS (MB) of the process tree's largest,
+    with its user/sys CPU, page faults and context switches (wait4: the command and the
+    children it reaped), the machine's steal time meanwhile and a CPU probe taken just before."""
+    probe = cpu_probe()
+    steal, memory_before, free_mb = steal_seconds(), vmstat(), _mem_free_mb()
+    utc = time.strftime("%H:%M:%S", time.gmtime())
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
     code = os.waitstatus_to_exitcode(status)
-    return {"seconds": round(seconds, 2), "exit": code, "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+    return {"seconds": round(seconds, 2), "utc": utc, "exit": code, "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
             "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+            "user": round(usage.ru_utime, 2), "sys": round(usage.ru_stime, 2),
+            "minflt": usage.ru_minflt, "majflt": usage.ru_majflt,
+            "vcsw": usage.ru_nvcsw, "ivcsw": usage.ru_nivcsw,
+            "steal": round(steal_seconds() - steal, 2), "probe": probe, "mem_free_mb": free_mb,
+            "vmstat": {k: v - memory_before[k] for k, v in vmstat().items()},
             "stdout": out[-2000:], "stderr": err[-2000:]}
 
 
@@ -219,6 +269,17 @@ def base_env() -> dict[str, str]:
                BENCH_SMTP_PASSWORD="bench", OMNIPLAY_TARGET="duckdb", PYTHONUNBUFFERED="1")
     env.pop("OMNIPLAY_DESTINATIONS_FILE", None)
     return env
+
+
+def byte_compile() -> None:
+    """Write omniplay's .pyc files, as `pip install` does for drt-core in its virtualenv:
+    with PYTHONDONTWRITEBYTECODE=1 in the environment (as on this machine) and a fresh
+    checkout, every omniplay command would otherwise compile its ~40 modules from source
+    (about 0.05-0.1 CPU-s each time), a cost no installed copy pays."""
+    import compileall
+
+    for package in ("activation", "cli", "omniplay"):
+        compileall.compile_dir(REPO / package, quiet=1)
 
 
 def run_omniplay(project: Path, db: Path, play: str) -> dict:
@@ -251,16 +312,21 @@ def compare(args) -> list[dict]:
     for kind, drt_sync, play, rows in scenarios:
         if args.only and kind not in args.only:
             continue
-        proc, port, stats_port = start_receiver(kind)
-        try:
-            ports = {kind: port}
-            project = omniplay_project(root, ports)
-            drt_dir, drt_home = drt_project(root, db, ports)
-            row = {"scenario": kind, "rows": rows, "utc": time.strftime("%H:%M:%S", time.gmtime()),
-                   "load_avg": [round(x, 2) for x in os.getloadavg()]}
-            for tool in ("omniplay", "drt") if args.omniplay_first else ("drt", "omniplay"):
+        row = {"scenario": kind, "rows": rows, "utc": time.strftime("%H:%M:%S", time.gmtime()),
+               "load_avg": [round(x, 2) for x in os.getloadavg()]}
+        for tool in ("omniplay", "drt") if args.omniplay_first else ("drt", "omniplay"):
+            # Each tool gets a fresh receiver process of its own (same program, same
+            # settings): neither pays for the other's warm-up (a new process allocating its
+            # counters and idempotency cache) nor inherits its state; each tool's second
+            # run meets the receiver its own first run warmed, whichever tool goes first.
+            proc, port, stats_port = start_receiver(kind)
+            try:
+                ports = {kind: port}
+                project = omniplay_project(root, ports)
+                drt_dir, drt_home = drt_project(root, db, ports)
                 for attempt in ("first", "second"):
                     receiver_stats(stats_port, reset=True)
+                    receiver_cpu = _children_cpu(proc.pid)
                     if tool == "drt":
                         r = run_drt(args.drt, drt_dir, drt_home, drt_sync)
                     else:
@@ -268,18 +334,20 @@ def compare(args) -> list[dict]:
                     got = receiver_stats(stats_port)
                     key = f"{tool}_{attempt}"
                     row[key] = {"seconds": r["seconds"], "cpu_seconds": r["cpu_seconds"], "exit": r["exit"],
+                                "utc": r["utc"], **{k: r[k] for k in DIAGNOSTICS},
+                                "receiver_cpu": round(_children_cpu(proc.pid) - receiver_cpu, 2),
                                 "delivered": got["messages"],
                                 "duplicates": got["duplicates"], "requests": got["requests"],
                                 "per_second": round(got["messages"] / r["seconds"], 1) if r["seconds"] else None}
                     if r["exit"] != 0:
                         row[key]["stderr"] = r["stderr"][-500:]
                     print(json.dumps({kind: {key: row[key]}}), flush=True)
-            d, o = row["drt_first"]["per_second"], row["omniplay_first"]["per_second"]
-            row["speedup"] = round(o / d, 2) if d else None
-            results.append(row)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=10)
+        d, o = row["drt_first"]["per_second"], row["omniplay_first"]["per_second"]
+        row["speedup"] = round(o / d, 2) if d else None
+        results.append(row)
     return results
 
 
@@ -504,6 +572,7 @@ def main() -> None:
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    byte_compile()
     results = {"compare": compare, "memory": memory, "noop": noop, "ceiling": ceiling}[args.command](args)
     with open(OUT / "activation.jsonl", "a") as handle:
         handle.write(json.dumps({"started": started, "command": sys.argv[1:], "machine": machine(),
