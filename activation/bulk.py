@@ -34,6 +34,13 @@ _ROW_VARIABLES = ("message_id", "play_id", "profile_id", "channel")
 _KEYABLE = (str, int, type(None))  # as TemplateStore's memo: values that render alike when equal
 _STORE_ID = "[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 MEMO_SIZE = 50_000
+# The planner's own in-memory DuckDB holds one read batch at a time (copies of its rows,
+# items and bodies: tens of MB for 25,000 rows), whatever the queue's size. At 64MB it hit
+# its limit on every read batch, and DuckDB then evicts and hands all its allocators' free
+# memory back to the system (jemalloc purge, malloc_trim), which the next statement faults
+# in again: 100,000 webhook rows took 155,000 page faults at 64MB, 100,000 at 256MB, and
+# 0.15-0.2 CPU-s less system time (benchmarks/RESULTS.md, activation session 6).
+PLANNER_MEMORY_LIMIT = "256MB"
 IDENTITY_COLUMNS = ("message_id", "play_id", "profile_id", "channel", "destination", "batch_id")
 
 
@@ -56,7 +63,7 @@ class BulkPlanner:
     """Plans the set-based part of each read batch; used from one thread."""
 
     def __init__(self, templates: TemplateStore, destinations: dict[str, tuple[Destination, int]],
-                 batch_prefix: str, memory_limit: str = "64MB"):
+                 batch_prefix: str, memory_limit: str = PLANNER_MEMORY_LIMIT):
         """`batch_prefix` starts every batch id: unique per sync (e.g. from its run id)."""
         import duckdb
 
