@@ -216,9 +216,10 @@ class BulkPlanner:
             [f"{self.batch_prefix}-{self._planned}-", *names,
              *[x for i, n in enumerate(names) for x in (n, self.destinations[n][1], i)]],
         )
+        # Bodies leave DuckDB as UTF-8 bytes (a BLOB), ready to sign and send: no str in between.
         bodies = con.execute(
-            "select destination, batch_id, count(*), '{\"batch_id\":' || to_json(batch_id) || ',\"items\":[' "
-            "|| string_agg(omniplay_item, ',') || ']}' "
+            "select destination, batch_id, count(*), encode('{\"batch_id\":' || to_json(batch_id) || ',\"items\":[' "
+            "|| string_agg(omniplay_item, ',') || ']}') "
             "from omniplay_fast group by destination, batch_id order by batch_id").fetchall()
         if not bodies:
             return [], None
@@ -231,7 +232,7 @@ class BulkPlanner:
             counts.setdefault(batch_id, []).append(((play, channel, destination), int(n)))
         planned, offset = [], 0
         for destination, batch_id, size, body in bodies:
-            planned.append(PlannedBatch(destination, batch_id, body.encode("utf-8"),
+            planned.append(PlannedBatch(destination, batch_id, body,
                                         identities.slice(offset, size), counts[batch_id]))
             offset += size
         return planned, identities

@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
@@ -51,7 +51,6 @@ from activation.flow import wait_backoff_or_retry_after
 from activation.ledger import Ledger, PendingRow, Resolution
 from activation.pii import mask_address, mask_payload, mask_text
 from activation.reader import QueueReader, QueueSource, rows_of
-from activation.senders import SenderProcesses
 from activation.templates import RenderFailed, TemplateStore, UnknownTemplate
 from omniplay.errors import (
     ConfigError,
@@ -60,6 +59,9 @@ from omniplay.errors import (
     SkippableDestinationError,
 )
 from omniplay.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from activation.senders import SenderProcesses
 
 log = logging.getLogger("omniplay.activation")
 
@@ -464,6 +466,8 @@ class SyncEngine:
             executor = ThreadPoolExecutor(max_workers=cfg.max_concurrency, thread_name_prefix=f"omniplay-{name}")
             self._states[name] = _DestinationState(destination, cfg, executor, batch)
             if cfg.worker_processes and not self.options.dry_run and not BulkPlanner.eligible(destination):
+                from activation.senders import SenderProcesses  # multiprocessing: only for sender processes
+
                 # Forked now, before the ledger writer's thread starts.
                 self._states[name].senders = SenderProcesses(self.config, name, cfg.max_concurrency, self.clock,
                                                              self.sleep)

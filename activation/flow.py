@@ -6,6 +6,8 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 from tenacity import RetryCallState, wait_exponential_jitter
 from tenacity.wait import wait_base
@@ -70,3 +72,20 @@ class wait_backoff_or_retry_after(wait_base):
             return min(max(float(retry_after), 0.0) + random.uniform(0, 0.1 * max(retry_after, 0.1)),
                        max(self._maximum, float(retry_after)))
         return backoff
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())

@@ -30,8 +30,6 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import IO, Any, Literal
 
-import phonenumbers
-
 from omniplay.errors import ConfigError
 
 __all__ = [
@@ -88,6 +86,8 @@ def mask_phone(value: str) -> str:
     tail = digits[-3:]
     if not text.startswith("+"):
         return f"******{tail}"
+    import phonenumbers  # here, not at the top: every command configures logging, few mask a phone
+
     try:
         country = str(phonenumbers.parse(text, None).country_code)
     except phonenumbers.NumberParseException:

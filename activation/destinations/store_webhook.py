@@ -27,7 +27,7 @@ from activation.destinations.base import (
     Message,
     Result,
 )
-from activation.destinations.twilio import _retry_after
+from activation.flow import retry_after_seconds
 from omniplay.errors import FatalDestinationError
 
 SIGNATURE_HEADER = "X-Omniplay-Signature"
@@ -138,7 +138,7 @@ class StoreWebhookDestination(Destination):
             raise FatalDestinationError(f"webhook refused the signature or credentials ({status})")
         if status == 429 or status >= 500:
             return BatchOutcome(RETRY, error_code=f"http_{status}",
-                                retry_after=_retry_after(response.headers.get("Retry-After")))
+                                retry_after=retry_after_seconds(response.headers.get("Retry-After")))
         if status >= 400:
             return BatchOutcome(REJECTED, error_code=f"http_{status}", error_message=response.text[:300])
         try:

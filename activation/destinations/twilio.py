@@ -21,8 +21,6 @@ import re
 import threading
 import time
 from urllib.parse import urlencode, urlsplit
-from email.utils import parsedate_to_datetime
-from datetime import datetime, timezone
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
@@ -37,6 +35,7 @@ from activation.destinations.base import (
     Result,
 )
 from activation.destinations.http1 import Connection, NoResponse, NotSent
+from activation.flow import retry_after_seconds
 from omniplay.errors import ConfigError, FatalDestinationError
 
 # A connection idle this long is checked for a server-side close before it is reused.
@@ -222,27 +221,10 @@ class TwilioDestination(Destination):
             raise FatalDestinationError(f"Twilio rejected the credentials ({status} {code or ''})".strip())
         if status == 429 or status >= 500:
             return Result(message.message_id, RETRY, error_code=f"http_{status}", error_message=text,
-                          retry_after=_retry_after(headers.get("retry-after")))
+                          retry_after=retry_after_seconds(headers.get("retry-after")))
         if code in OPT_OUT_CODES:
             return Result(message.message_id, REJECTED, error_code=f"twilio_{code}", error_message=text,
                           opt_out=True)
         if code in INVALID_NUMBER_CODES:
             return Result(message.message_id, REJECTED, error_code=f"twilio_{code}", error_message=text)
         return Result(message.message_id, REJECTED, error_code=f"twilio_{code or status}", error_message=text)
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
