@@ -25,9 +25,13 @@ identifier_blocklist as (
     delivery of each event_id, ties broken on every column so the choice never depends
     on file order. Only ids delivered more than once are ranked: counting deliveries per
     id is a hash aggregate over one column, where a window over every event sorts all of
-    them, full width, by eight columns. The source is scanned once per step (inline_cte),
-    each time with only the columns that step needs; the trimmed id is the event_id
-    kept (trim_text: no copy of ids that need no trimming). #}
+    them, full width, by eight columns. Deliveries are counted per 64-bit hash of the id
+    (grouping_hash: no copy of 14M id strings into the aggregate); ids whose hash occurs
+    more than once are ranked, still partitioned by the id itself, so a hash collision
+    only sends both ids through the ranking, where each keeps its first delivery. The
+    source is scanned once per step (inline_cte), each time with only the columns that
+    step needs; the trimmed id is the event_id kept (trim_text: no copy of ids that need
+    no trimming). #}
 keyed as {{ omniplay.inline_cte() }} (
 
     select
@@ -40,10 +44,10 @@ keyed as {{ omniplay.inline_cte() }} (
 
 duplicated_event_ids as (
 
-    select delivery_key
+    select {{ omniplay.grouping_hash('delivery_key') }} as delivery_hash
     from keyed
     where delivery_key <> ''
-    group by delivery_key
+    group by {{ omniplay.grouping_hash('delivery_key') }}
     having count(*) > 1
 
 ),
@@ -53,9 +57,9 @@ single_deliveries as (
     select keyed.*
     from keyed
     left join duplicated_event_ids
-        on keyed.delivery_key = duplicated_event_ids.delivery_key
+        on {{ omniplay.grouping_hash('keyed.delivery_key') }} = duplicated_event_ids.delivery_hash
     where keyed.delivery_key <> ''
-        and duplicated_event_ids.delivery_key is null
+        and duplicated_event_ids.delivery_hash is null
 
 ),
 
