@@ -1,4 +1,3 @@
-{{ config(pre_hook="{{ omniplay.bulk_write_begin() }}", post_hook="{{ omniplay.bulk_write_end() }}") }}
 {#-
     One row per identifier of the graph (`node`: its dense id from
     int_identity_observations) with when it was first and last seen, and whether the

@@ -1,4 +1,3 @@
-{{ config(pre_hook="{{ omniplay.bulk_write_begin() }}", post_hook="{{ omniplay.bulk_write_end() }}") }}
 {#-
     Every identifier seen in every identity-bearing record, one row per
     (record, identifier), with the record's centre: its strongest identifier (type

@@ -1,4 +1,3 @@
-{{ config(pre_hook="{{ omniplay.bulk_write_begin() }}", post_hook="{{ omniplay.bulk_write_end() }}") }}
 {#-
     Stable profile ids. This model reads its own previous version (when there is one), so
     a profile keeps its id across builds, full refreshes included, unless it merges

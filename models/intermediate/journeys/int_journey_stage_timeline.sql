@@ -4,8 +4,7 @@
         unique_key='profile_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook="{{ omniplay.bulk_write_begin() }}",
-        post_hook=["{{ omniplay.delete_where(this, 'stage is null') }}", "{{ omniplay.bulk_write_end() }}"],
+        post_hook="{{ omniplay.delete_where(this, 'stage is null') }}",
     )
 }}
 {#-

@@ -1,4 +1,3 @@
-{{ config(pre_hook="{{ omniplay.bulk_write_begin() }}", post_hook="{{ omniplay.bulk_write_end() }}") }}
 {#-
     Every e-mail address and phone number of every profile, with what the golden record
     needs to choose among them: when each was last used, whether it hard-bounced or was

@@ -4,8 +4,6 @@
         unique_key='event_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook="{{ omniplay.bulk_write_begin() }}",
-        post_hook="{{ omniplay.bulk_write_end() }}",
     )
 }}
 {#-

@@ -1,4 +1,3 @@
-{{ config(pre_hook="{{ omniplay.bulk_write_begin() }}", post_hook="{{ omniplay.bulk_write_end() }}") }}
 {#-
     Whether each profile may be contacted for marketing on each channel, and why.
 

@@ -1,4 +1,3 @@
-{{ config(pre_hook="{{ omniplay.bulk_write_begin() }}", post_hook="{{ omniplay.bulk_write_end() }}") }}
 {#-
     The golden record: one row per unified profile. Survivorship (documented per column
     in dim_profiles.yml):

@@ -1,4 +1,3 @@
-{{ config(pre_hook="{{ omniplay.bulk_write_begin() }}", post_hook="{{ omniplay.bulk_write_end() }}") }}
 {#-
     Consent history for audit: every consent-relevant event, tied to the profile of the
     identifier it was given for. Besides the consent log and the opt-outs providers

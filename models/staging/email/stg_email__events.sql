@@ -2,13 +2,7 @@
     profiles, consent, the event stream). Stored in load order, so the nightly
     fct_customer_events' filter on the stored, already-UTC loaded_at skips every row
     group but the newest few (zone maps) instead of picking rows out of all of them. -#}
-{#- Text written without DuckDB's dictionary/FSST compression (bulk_write_begin): most
-    of the write time, for files about twice as large. -#}
-{{ config(
-    materialized='table',
-    pre_hook="{{ omniplay.bulk_write_begin() }}",
-    post_hook="{{ omniplay.bulk_write_end() }}",
-) }}
+{{ config(materialized='table') }}
 with
 
 source as (

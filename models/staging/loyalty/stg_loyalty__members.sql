@@ -1,12 +1,6 @@
 {#- A table, not a view: deduplicated and normalized once per build instead of once per
     reader (identity observations, profiles, consent). -#}
-{#- Text written without DuckDB's dictionary/FSST compression (bulk_write_begin): most
-    of the write time, for files about twice as large. -#}
-{{ config(
-    materialized='table',
-    pre_hook="{{ omniplay.bulk_write_begin() }}",
-    post_hook="{{ omniplay.bulk_write_end() }}",
-) }}
+{{ config(materialized='table') }}
 with
 
 source as (

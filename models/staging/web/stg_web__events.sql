@@ -1,11 +1,6 @@
 {# The largest source, deduplicated: a table pays for that once per build instead of
-   once per reader (every data test and downstream model). Written without DuckDB's
-   dictionary/FSST string compression (bulk_write_begin): uuid-like ids do not compress. #}
-{{ config(
-    materialized='table',
-    pre_hook="{{ omniplay.bulk_write_begin() }}",
-    post_hook="{{ omniplay.bulk_write_end() }}",
-) }}
+   once per reader (every data test and downstream model). #}
+{{ config(materialized='table') }}
 
 with
 
@@ -82,7 +77,8 @@ ranked_deliveries as (
 
     from keyed
     inner join duplicated_event_ids
-        on keyed.delivery_key = duplicated_event_ids.delivery_key
+        on {{ omniplay.grouping_hash('keyed.delivery_key') }} = duplicated_event_ids.delivery_hash
+    where keyed.delivery_key <> ''
 
 ),
 
