@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from omniplay.errors import BuildError
 from omniplay.settings import Settings
+
+
+BLOCK_ALLOCATOR_ENV = "OMNIPLAY_DUCKDB_BLOCK_ALLOCATOR_MEMORY"
+BLOCK_ALLOCATOR_CAP = 6 * 1024**3
+
+
+def block_allocator_default(physical_memory: int) -> str:
+    """DuckDB's `block_allocator_memory` for a build: a quarter of the machine's memory, at most 6 GiB.
+
+    DuckDB aborts the process when the block allocator is given more than it can reserve
+    (about 85% of physical memory), so the size follows the machine instead of being fixed
+    in profiles.yml.
+    """
+    return f"{min(BLOCK_ALLOCATOR_CAP, physical_memory // 4) // 1024**2}MiB"
+
+
+def _physical_memory() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 @dataclass
@@ -38,6 +57,7 @@ def run_dbt(
     from dbt.cli.main import dbtRunner  # heavy import, only when dbt is needed
 
     settings.export()
+    os.environ.setdefault(BLOCK_ALLOCATOR_ENV, block_allocator_default(_physical_memory()))
     args = [
         *command.split(),  # "build", or a command with a subcommand: "docs generate"
         "--project-dir", str(settings.project_dir),
