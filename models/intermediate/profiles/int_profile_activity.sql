@@ -11,18 +11,32 @@
     end
 {%- endset %}
 
+{#- Each use below reads the touchpoints view itself, filtered to what it needs, rather
+    than one shared CTE: DuckDB materializes a CTE read more than once, and writing the 20M
+    touches to a temporary result cost more than reading them again with the filters
+    (store, purchase) pushed into the scans. -#}
 with
-
-touchpoints as (
-
-    select * from {{ ref('int_profile_touchpoints') }}
-
-),
 
 touches as (
 
-    select * from touchpoints
+    select * from {{ ref('int_profile_touchpoints') }}
     where profile_id is not null
+
+),
+
+store_touches as (
+
+    select * from {{ ref('int_profile_touchpoints') }}
+    where profile_id is not null
+        and channel = 'store'
+
+),
+
+purchases as (
+
+    select * from {{ ref('int_profile_touchpoints') }}
+    where profile_id is not null
+        and event_type = 'purchase'
 
 ),
 
@@ -33,14 +47,20 @@ store_visits as (
     select
         profile_id,
         store_id,
-        count(distinct order_id) as visits,
-        max(occurred_at) as last_visit_at
+        count(order_id) as visits,
+        max(last_visit_at) as last_visit_at
 
-    from touches
-    where channel = 'store'
-        and store_id is not null
-        and occurred_at > {{ omniplay.as_of_timestamp() }} - interval '365 days'
-        and occurred_at <= {{ omniplay.as_of_timestamp() }}
+    {#- One row per (profile, store, order) first, then count them: a count(distinct) costs
+        DuckDB a second grouping and a join back. count(order_id) leaves out the group of
+        touches without an order id, as count(distinct) did. #}
+    from (
+        select profile_id, store_id, order_id, max(occurred_at) as last_visit_at
+        from store_touches
+        where store_id is not null
+            and occurred_at > {{ omniplay.as_of_timestamp() }} - interval '365 days'
+            and occurred_at <= {{ omniplay.as_of_timestamp() }}
+        group by profile_id, store_id, order_id
+    ) as store_orders
     group by profile_id, store_id
 
 ),
@@ -97,19 +117,30 @@ aggregated as (
 
 ),
 
-{#- Distinct order counts over the purchases only: distinct aggregates over every touch
-    would hash each profile's whole stream once per count. -#}
+{#- Order counts over the purchases only, one row per (profile, order) first: distinct
+    aggregates over every touch would hash each profile's whole stream once per count, and
+    three count(distinct) over the purchases still built three hash tables. An order counts
+    for a channel (or the last 12 months) when any of its purchase rows does. -#}
 orders as (
 
     select
         profile_id,
-        count(distinct case when channel = 'store' then order_id end) as store_orders,
-        count(distinct case when channel in ('web', 'app') then order_id end) as online_orders,
-        count(distinct case when occurred_at >= {{ omniplay.as_of_timestamp() }} - interval '365 days' then order_id end) as orders_12m
+        count(case when in_store then 1 end) as store_orders,
+        count(case when online then 1 end) as online_orders,
+        count(case when in_last_12m then 1 end) as orders_12m
 
-    from touches
-    where event_type = 'purchase'
-        and occurred_at <= {{ omniplay.as_of_timestamp() }}
+    from (
+        select
+            profile_id,
+            order_id,
+            max(case when channel = 'store' then 1 else 0 end) = 1 as in_store,
+            max(case when channel in ('web', 'app') then 1 else 0 end) = 1 as online,
+            max(occurred_at) >= {{ omniplay.as_of_timestamp() }} - interval '365 days' as in_last_12m
+        from purchases
+        where occurred_at <= {{ omniplay.as_of_timestamp() }}
+            and order_id is not null
+        group by profile_id, order_id
+    ) as profile_orders
     group by profile_id
 
 ),
