@@ -28,23 +28,30 @@ consent_events as (
 
 ),
 
+channels as (
+
+    {%- for channel in channels %}
+    select '{{ channel }}' as channel
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+
+),
+
 profile_channels as (
 
-    {% for channel in channels %}
     select
-        profile_id,
-        '{{ channel }}' as channel,
-        {% if channel == 'email' -%} best_email
-        {%- elif channel == 'sms' -%} best_phone
-        {%- else -%} cast(null as {{ dbt.type_string() }})
-        {%- endif %} as address,
-        do_not_contact,
-        crm_id,
-        loyalty_id
+        profiles.profile_id,
+        channels.channel,
+        case channels.channel
+            when 'email' then profiles.best_email
+            when 'sms' then profiles.best_phone
+        end as address,
+        profiles.do_not_contact
 
     from profiles
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    cross join channels
 
 ),
 
@@ -67,44 +74,53 @@ blocks as (
     (`store` or `all`); and on any channel, an opt-out from everything (`all`) given on
     the profile's CRM or loyalty id. One equi-join per kind of identifier (an event has
     exactly one), so each is a hash join: an OR across them leaves the engine no join key
-    and it compares every profile channel with every consent event. -#}
+    and it compares every profile channel with every consent event. The joins read the
+    profiles (one row each), not profile_channels: an id's events are joined once and
+    fanned out to the channels they speak for, and the three rows per profile are never
+    held in a temporary result. -#}
 channel_events as (
 
+    {%- for channel, id_type, address in [('email', 'email', 'best_email'), ('sms', 'phone', 'best_phone')] %}
+
     select
-        profile_channels.profile_id,
-        profile_channels.channel,
+        profiles.profile_id,
+        '{{ channel }}' as channel,
         consent_events.action,
         consent_events.source,
         consent_events.occurred_at,
         consent_events.consent_event_id
 
-    from profile_channels
-    inner join consent_events
-        on consent_events.identifier_type = case profile_channels.channel when 'email' then 'email' else 'phone' end
-        and consent_events.identifier_value = profile_channels.address
-    where profile_channels.channel in ('email', 'sms')
-        and consent_events.channel in (profile_channels.channel, 'all')
-        and consent_events.action in ('opt_in', 'opt_out')
-
-    {%- for id_type in ['crm_id', 'loyalty_id'] %}
-
-    union all
-
-    select
-        profile_channels.profile_id,
-        profile_channels.channel,
-        consent_events.action,
-        consent_events.source,
-        consent_events.occurred_at,
-        consent_events.consent_event_id
-
-    from profile_channels
+    from profiles
     inner join consent_events
         on consent_events.identifier_type = '{{ id_type }}'
-        and consent_events.identifier_value = profile_channels.{{ id_type }}
-    where (profile_channels.channel = 'store' or consent_events.action = 'opt_out')
-        and consent_events.channel in (profile_channels.channel, 'all')
+        and consent_events.identifier_value = profiles.{{ address }}
+    where consent_events.channel in ('{{ channel }}', 'all')
         and consent_events.action in ('opt_in', 'opt_out')
+
+    union all
+    {%- endfor %}
+    {%- for id_type in ['crm_id', 'loyalty_id'] %}
+
+    select
+        profiles.profile_id,
+        channels.channel,
+        consent_events.action,
+        consent_events.source,
+        consent_events.occurred_at,
+        consent_events.consent_event_id
+
+    from profiles
+    inner join consent_events
+        on consent_events.identifier_type = '{{ id_type }}'
+        and consent_events.identifier_value = profiles.{{ id_type }}
+    cross join channels
+    where (channels.channel = 'store' or consent_events.action = 'opt_out')
+        and consent_events.channel in (channels.channel, 'all')
+        and consent_events.action in ('opt_in', 'opt_out')
+    {%- if not loop.last %}
+
+    union all
+    {%- endif %}
     {%- endfor %}
 
 ),
