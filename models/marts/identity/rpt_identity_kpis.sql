@@ -98,10 +98,11 @@ largest_components as (
         1 as denominator
 
     from (
-        select profile_id, identifiers, row_number() over (order by identifiers desc, profile_id) as size_rank
+        select profile_id, identifiers
         from profiles
-    ) as ranked
-    where size_rank <= 5
+        order by identifiers desc, profile_id
+        limit 5
+    ) as largest
 
 ),
 
