@@ -34,11 +34,14 @@ changed_profiles as (
 
 ),
 
+{#- The changed profiles' events, picked by row id (omniplay.rows_where): the scan of the
+    whole table reads profile_id alone, the other columns only for the picked rows. -#}
 profile_events as (
 
     select customer_events.*
-    from customer_events
-    where customer_events.profile_id in (select changed_profiles.profile_id from changed_profiles)
+    from {{ ref('fct_customer_events') }} as customer_events
+    where {{ omniplay.rows_where(ref('fct_customer_events'), 'customer_events',
+        'customer_events.profile_id in (select changed_profiles.profile_id from changed_profiles)') }}
 
 ),
 
