@@ -11,32 +11,15 @@
     end
 {%- endset %}
 
-{#- Each use below reads the touchpoints view itself, filtered to what it needs, rather
-    than one shared CTE: DuckDB materializes a CTE read more than once, and writing the 20M
-    touches to a temporary result cost more than reading them again with the filters
-    (store, purchase) pushed into the scans. -#}
+{#- Inlined into each reader (inline_cte), not materialized: writing the 20M touches to a
+    temporary result cost more than reading the view again in each reader, with its filters
+    (store, purchase) pushed into the scan. -#}
 with
 
-touches as (
+touches as {{ omniplay.inline_cte() }} (
 
     select * from {{ ref('int_profile_touchpoints') }}
     where profile_id is not null
-
-),
-
-store_touches as (
-
-    select * from {{ ref('int_profile_touchpoints') }}
-    where profile_id is not null
-        and channel = 'store'
-
-),
-
-purchases as (
-
-    select * from {{ ref('int_profile_touchpoints') }}
-    where profile_id is not null
-        and event_type = 'purchase'
 
 ),
 
@@ -55,8 +38,9 @@ store_visits as (
         touches without an order id, as count(distinct) did. #}
     from (
         select profile_id, store_id, order_id, max(occurred_at) as last_visit_at
-        from store_touches
-        where store_id is not null
+        from touches
+        where channel = 'store'
+            and store_id is not null
             and occurred_at > {{ omniplay.as_of_timestamp() }} - interval '365 days'
             and occurred_at <= {{ omniplay.as_of_timestamp() }}
         group by profile_id, store_id, order_id
@@ -136,8 +120,9 @@ orders as (
             max(case when channel = 'store' then 1 else 0 end) = 1 as in_store,
             max(case when channel in ('web', 'app') then 1 else 0 end) = 1 as online,
             max(occurred_at) >= {{ omniplay.as_of_timestamp() }} - interval '365 days' as in_last_12m
-        from purchases
-        where occurred_at <= {{ omniplay.as_of_timestamp() }}
+        from touches
+        where event_type = 'purchase'
+            and occurred_at <= {{ omniplay.as_of_timestamp() }}
             and order_id is not null
         group by profile_id, order_id
     ) as profile_orders
